@@ -1,0 +1,3 @@
+from sdmission.cli import main
+
+raise SystemExit(main())
