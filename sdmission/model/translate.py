@@ -1,0 +1,68 @@
+"""Translate a Vensim ``.mdl`` once and cache the result by content hash, outside ``models/``.
+
+PySD writes its generated ``.py`` next to the ``.mdl``; we translate a copy inside the cache folder,
+so sources stay read-only and a model is never re-translated unless its text changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import pysd
+
+from sdmission.errors import ModelError
+
+
+def cache_dir() -> Path:
+    """Root of the translation cache: ``$SDMISSION_CACHE`` or ``~/.cache/sdmission``."""
+    root = os.environ.get("SDMISSION_CACHE")
+    path = Path(root) if root else Path.home() / ".cache" / "sdmission"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def model_hash(mdl_path: Path | str) -> str:
+    """SHA-256 of the model file's bytes (hex, 64 chars)."""
+    return hashlib.sha256(Path(mdl_path).read_bytes()).hexdigest()
+
+
+def cached_copy(mdl_path: Path | str) -> Path:
+    """Copy the ``.mdl`` into ``cache_dir()/<hash>/`` (once) and return the copy's path."""
+    src = Path(mdl_path)
+    if not src.is_file():
+        raise ModelError(f"model file not found: {src}")
+    digest = model_hash(src)
+    folder = cache_dir() / digest[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    dst = folder / src.name
+    if not dst.exists():
+        tmp = dst.with_suffix(".mdl.tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    return dst
+
+
+def translated_py(mdl_path: Path | str) -> Path:
+    """Path of PySD's generated ``.py`` for this model, translating it on first use."""
+    copy = cached_copy(mdl_path)
+    py = copy.with_suffix(".py")
+    if not py.exists():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pysd.read_vensim(str(copy))
+        except Exception as exc:  # PySD raises many types; wrap with the file name
+            raise ModelError(f"PySD could not translate {mdl_path}: {exc}") from exc
+    return py
+
+
+def load(mdl_path: Path | str) -> pysd.py_backend.model.Model:
+    """A fresh PySD model object for this ``.mdl`` (translated once, loaded each call)."""
+    py = translated_py(mdl_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pysd.load(str(py))
