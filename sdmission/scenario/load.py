@@ -1,0 +1,395 @@
+"""Load scenario files, apply ``extends`` and report every problem at once.
+
+Precedence of ``extends`` (child = the file that says ``extends: parent``):
+
+1. ``levers`` and ``assumptions``: the child replaces the parent **per key** (the whole path of
+   that lever or assumption; there is no merging inside a path). Keys only in the parent are kept.
+2. ``time``: merged per field; the child's fields win.
+3. Scalar fields (``description``, ``model``, ``targets``): the child's value wins when it sets one.
+   ``model`` is resolved relative to the file that sets it.
+4. ``sources``: the parent's first, then the child's (duplicates dropped).
+5. ``name`` and ``abstract`` are never inherited: they describe the file itself.
+6. Registered blocks (``optimise:``…): the child's block replaces the parent's whole block.
+
+The chain may be any length; a cycle or a missing parent is an error naming the chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+
+from sdmission.errors import InputError, Problem
+from sdmission.scenario import schema
+from sdmission.scenario.messages import did_you_mean, fmt, show, type_name
+from sdmission.scenario.yamlio import KeyPath, YamlDoc, read_yaml
+
+DEFAULT_MODEL = "../models/sdmission.mdl"
+DEFAULT_TARGETS = "design"
+SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One file of an ``extends`` chain."""
+
+    name: str
+    path: Path
+    doc: YamlDoc
+    file: schema.ScenarioFile
+    blocks: Mapping[str, BaseModel] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario with its ``extends`` chain applied.
+
+    ``chain`` lists the files leaf first (``chain[0]`` is the file asked for).
+    ``origins[(section, key)]`` is the ``(file, line)`` that set each lever/assumption.
+    """
+
+    name: str
+    description: str
+    sources: tuple[str, ...]
+    abstract: bool
+    model_path: Path
+    final_time: float | None
+    levers: Mapping[str, schema.AnyPath]
+    assumptions: Mapping[str, schema.AnyPath]
+    targets: str
+    blocks: Mapping[str, BaseModel]
+    chain: tuple[Link, ...]
+    origins: Mapping[tuple[str, str], tuple[Path, int | None]]
+
+    @property
+    def file(self) -> Path:
+        """The leaf file."""
+        return self.chain[0].path
+
+    def where(self, section: str, *keys: Any) -> tuple[Path, int | None]:
+        """``(file, line)`` of ``section.key[.subkey…]`` in the file that set it."""
+        if not keys:
+            return self.file, None
+        origin = self.origins.get((section, keys[0]))
+        if origin is None:
+            return self.file, None
+        path = origin[0]
+        for link in self.chain:
+            if link.path == path:
+                return path, link.doc.line((section, *keys))
+        return origin
+
+    def chain_text(self) -> str:
+        """``leaf <- parent <- grandparent``."""
+        return " <- ".join(link.name for link in self.chain)
+
+    def merged_dict(self) -> dict[str, Any]:
+        """The fully merged scenario as plain data (as a file would say it)."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "description": self.description,
+            "sources": list(self.sources),
+            "model": str(self.model_path),
+            "targets": self.targets,
+        }
+        if self.final_time is not None:
+            out["time"] = {"final_time": self.final_time}
+        out["levers"] = {k: _dump_path(v) for k, v in self.levers.items()}
+        out["assumptions"] = {k: _dump_path(v) for k, v in self.assumptions.items()}
+        for key, block in self.blocks.items():
+            out[key] = block.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return out
+
+    def merged_yaml(self) -> str:
+        """:meth:`merged_dict` as YAML text."""
+        return dump_yaml(self.merged_dict())
+
+    def raw_yaml(self) -> str:
+        """Every file of the chain verbatim, leaf first, each under a ``# --- file:`` header."""
+        return "".join(f"# --- file: {link.path}\n{link.doc.text.rstrip()}\n" for link in self.chain)
+
+
+def _dump_path(path: Any) -> Any:
+    if isinstance(path, BaseModel):
+        return path.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if isinstance(path, dict):
+        return {k: _dump_path(v) for k, v in path.items()}
+    return path
+
+
+def dump_yaml(data: Any) -> str:
+    """Plain YAML text of plain data (block style, keys in insertion order)."""
+    import io
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    return buf.getvalue()
+
+
+# --- pydantic errors -> problems ------------------------------------------------------------
+_TAG_MODELS: dict[str, type[BaseModel]] = {
+    "value": schema.ValuePath,
+    "knots": schema.KnotsPath,
+    "ramp": schema.RampPath,
+}
+_PATH_FORMS = "a number, {value: …}, {knots: …}, {ramp: …} or {element: path}"
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
+    """Map a pydantic ``loc`` onto the key path in the YAML data (dropping union tags)."""
+    out: list[Any] = []
+    node = data
+    for item in loc:
+        if item == "[key]":
+            continue
+        if isinstance(node, dict) and item in node:
+            out.append(item)
+            node = node[item]
+        elif isinstance(node, dict) and isinstance(item, str):
+            # a number-like key that pydantic turned into str, or a tag/unknown name
+            match = next((k for k in node if str(k) == item), None)
+            if match is not None and item not in schema.PATH_TAGS:
+                out.append(match)
+                node = node[match]
+            elif item not in schema.PATH_TAGS:
+                out.append(item)
+                node = None
+        elif isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node):
+            out.append(item)
+            node = node[item]
+        elif item not in schema.PATH_TAGS:
+            out.append(item)
+            node = None
+    return tuple(out)
+
+
+def _allowed_for(loc_parent: tuple[Any, ...]) -> list[str]:
+    """Allowed keys of the mapping at ``loc_parent`` (a pydantic loc, tags included)."""
+    if not loc_parent:
+        return schema.top_level_keys()
+    if loc_parent == ("time",):
+        return schema.allowed_keys(schema.TimeSettings)
+    for i, item in enumerate(loc_parent):
+        if i >= 2 and item in _TAG_MODELS:
+            rest = loc_parent[i + 1 :]
+            if item == "ramp" and rest == ("ramp",):
+                return schema.allowed_keys(schema.Ramp)
+            return schema.allowed_keys(_TAG_MODELS[item])
+    return []
+
+
+def _key_text(keypath: KeyPath) -> str:
+    return ".".join(str(k) for k in keypath)
+
+
+def problems_from_validation(
+    exc: ValidationError, doc: YamlDoc, data: Any, prefix: tuple[Any, ...] = ()
+) -> list[Problem]:
+    """Turn pydantic errors into located problems (one per error)."""
+    problems: list[Problem] = []
+    seen: set[tuple[Any, ...]] = set()
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        given = err.get("input")
+        keypath = (*prefix, *_data_path(data, loc))
+        line = doc.line(keypath)
+        if kind == "extra_forbidden":
+            allowed = _allowed_for(loc[:-1]) if not prefix else []
+            key = keypath[-1]
+            msg = fmt(
+                "unknown key",
+                given=show(key),
+                allowed=allowed or None,
+                suggestion=did_you_mean(str(key), allowed) if allowed else None,
+            )
+        elif kind == "missing":
+            msg = f"missing required key '{keypath[-1]}'"
+        elif kind in ("union_tag_not_found", "union_tag_invalid"):
+            msg = fmt("wrong type", given=f"{show(given)} ({type_name(given)})", allowed=_PATH_FORMS)
+        elif kind.startswith(("float_", "int_")) or kind == "finite_number":
+            what = "a finite number" if kind == "finite_number" else "a number"
+            msg = fmt("wrong type", given=f"{show(given)} ({type_name(given)})", allowed=what)
+        elif kind.startswith("string_") and kind != "string_pattern_mismatch":
+            msg = fmt("wrong type", given=f"{show(given)} ({type_name(given)})", allowed="text")
+        elif kind == "string_pattern_mismatch":
+            msg = fmt(
+                "invalid name",
+                given=show(given),
+                allowed="letters, digits, '_', '.', '-' (starting with a letter or digit)",
+            )
+        elif kind.startswith("bool_"):
+            msg = fmt("wrong type", given=show(given), allowed="true or false")
+        elif kind in ("dict_type", "model_type", "model_attributes_type"):
+            msg = fmt("wrong type", given=f"{show(given)} ({type_name(given)})", allowed="a mapping")
+        elif kind == "list_type":
+            msg = fmt("wrong type", given=f"{show(given)} ({type_name(given)})", allowed="a list")
+        elif kind == "literal_error":
+            expected = str(err.get("ctx", {}).get("expected", ""))
+            choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",") if c.strip()]
+            msg = fmt(
+                "not allowed",
+                given=show(given),
+                allowed=expected,
+                suggestion=did_you_mean(str(given), choices),
+            )
+        elif kind == "too_short":
+            msg = "must not be empty"
+        elif kind == "value_error":
+            msg = str(err["msg"]).removeprefix("Value error, ")
+        else:
+            msg = fmt(str(err["msg"]), given=show(given))
+        ident = (keypath, msg)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        problems.append(Problem(msg, doc.path, line, _key_text(keypath) or None))
+    return problems
+
+
+# --- one file --------------------------------------------------------------------------------
+def parse_file(path: Path | str) -> Link:
+    """Read and validate one scenario file (no ``extends`` applied)."""
+    doc = read_yaml(path)
+    data = doc.data
+    if not isinstance(data, dict):
+        given = "an empty file" if data is None else f"{show(data)} ({type_name(data)})"
+        raise InputError(
+            [Problem(fmt("a scenario file must be a mapping of keys", given=given,
+                         allowed=", ".join(schema.top_level_keys())), doc.path, 1)]
+        )
+    problems: list[Problem] = []
+    non_str = [k for k in data if not isinstance(k, str)]
+    for k in non_str:
+        problems.append(
+            Problem(fmt("top-level keys must be names", given=show(k)), doc.path, doc.line((k,)))
+        )
+    block_models = schema.registered_blocks()
+    core = {k: v for k, v in data.items() if k not in block_models and isinstance(k, str)}
+    blocks: dict[str, BaseModel] = {}
+    for key, model in block_models.items():
+        if key in data:
+            try:
+                blocks[key] = model.model_validate(data[key])
+            except ValidationError as exc:
+                problems += problems_from_validation(exc, doc, data[key], prefix=(key,))
+    parsed: schema.ScenarioFile | None = None
+    try:
+        parsed = schema.ScenarioFile.model_validate(core)
+    except ValidationError as exc:
+        problems += problems_from_validation(exc, doc, core)
+    if problems or parsed is None:
+        raise InputError(problems)
+    return Link(name=parsed.name or doc.path.stem, path=doc.path, doc=doc, file=parsed,
+                blocks=blocks)
+
+
+def resolve_parent(ref: str, child: Path) -> Path:
+    """Path of ``extends: ref`` as seen from the file ``child``."""
+    if "/" in ref or "\\" in ref or ref.endswith(SUFFIXES):
+        return (child.parent / ref).resolve()
+    for suffix in SUFFIXES:
+        cand = child.parent / f"{ref}{suffix}"
+        if cand.is_file():
+            return cand.resolve()
+    return (child.parent / f"{ref}.yaml").resolve()
+
+
+def load_chain(path: Path | str) -> tuple[Link, ...]:
+    """The ``extends`` chain of a file, leaf first; every problem of every file reported."""
+    current = Path(path).resolve()
+    if current.suffix not in SUFFIXES:
+        raise InputError([Problem(fmt("not a scenario file", given=show(current.name),
+                                      allowed="a .yaml or .yml file"), current)])
+    chain: list[Link] = []
+    seen: list[Path] = []
+    problems: list[Problem] = []
+    while True:
+        seen.append(current)
+        try:
+            link = parse_file(current)
+        except InputError as exc:
+            problems += exc.problems
+            break
+        chain.append(link)
+        ref = link.file.extends
+        if ref is None:
+            break
+        parent = resolve_parent(ref, current)
+        line = link.doc.line(("extends",))
+        names = " -> ".join(p.name for p in [*seen, parent])
+        if parent in seen:
+            problems.append(Problem(f"extends cycle: {names}", current, line, "extends"))
+            break
+        if not parent.is_file():
+            siblings = sorted(p.stem for p in current.parent.glob("*.y*ml"))
+            problems.append(Problem(
+                fmt(f"parent scenario not found: {parent} (chain: {names})", given=show(ref),
+                    allowed="a scenario name in the same folder or a relative path",
+                    suggestion=did_you_mean(ref, siblings)),
+                current, line, "extends",
+            ))
+            break
+        current = parent
+    if problems:
+        raise InputError(problems)
+    return tuple(chain)
+
+
+def merge(chain: tuple[Link, ...]) -> Scenario:
+    """Apply the precedence rules (see module docstring) to a leaf-first chain."""
+    leaf = chain[0]
+    levers: dict[str, Any] = {}
+    assumptions: dict[str, Any] = {}
+    origins: dict[tuple[str, str], tuple[Path, int | None]] = {}
+    sources: list[str] = []
+    description = ""
+    model_path: Path | None = None
+    targets: str | None = None
+    final_time: float | None = None
+    blocks: dict[str, BaseModel] = {}
+    for link in reversed(chain):  # root first, so later (child) files win
+        f = link.file
+        for section, target in (("levers", levers), ("assumptions", assumptions)):
+            for key, value in getattr(f, section).items():
+                target[key] = value
+                origins[(section, key)] = (link.path, link.doc.line((section, key)))
+        sources += [s for s in f.sources if s not in sources]
+        if "description" in f.model_fields_set:
+            description = f.description
+        if f.model is not None:
+            model_path = (link.path.parent / f.model).resolve()
+        if f.targets is not None:
+            targets = f.targets
+        if f.time is not None and f.time.final_time is not None:
+            final_time = f.time.final_time
+        blocks.update(link.blocks)
+    if model_path is None:
+        model_path = (leaf.path.parent / DEFAULT_MODEL).resolve()
+    return Scenario(
+        name=leaf.name,
+        description=description,
+        sources=tuple(sources),
+        abstract=leaf.file.abstract,
+        model_path=model_path,
+        final_time=final_time,
+        levers=levers,
+        assumptions=assumptions,
+        targets=targets or DEFAULT_TARGETS,
+        blocks=blocks,
+        chain=chain,
+        origins=origins,
+    )
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """Read a scenario file, apply its ``extends`` chain; raise :class:`InputError` on problems."""
+    return merge(load_chain(path))

@@ -1,0 +1,63 @@
+"""Run a checked scenario on an engine and label the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import xarray as xr
+
+from sdmission.model.catalogue import Catalogue
+from sdmission.model.translate import model_hash
+from sdmission.results import build_dataset, provenance
+from sdmission.scenario.check import checked, scenario_inputs
+from sdmission.scenario.load import Scenario
+
+
+def simulate(
+    scn: Scenario,
+    engine: Any,
+    catalogue: Catalogue,
+    *,
+    command: str | None = None,
+    return_vars: Sequence[str] | None = None,
+) -> xr.Dataset:
+    """Check ``scn`` against ``catalogue``, run it on ``engine`` and return the labelled Dataset.
+
+    Parameters
+    ----------
+    scn
+        A merged scenario (see :func:`sdmission.scenario.load.load_scenario`).
+    engine
+        Any :class:`sdmission.model.engine.Engine` loaded from ``scn.model_path``.
+    catalogue
+        The model's variable table.
+    command
+        Command line recorded in the provenance (default: ``sys.argv``).
+    return_vars
+        Variables to keep (default: all).
+
+    Returns
+    -------
+    xr.Dataset
+        Dims ``(time, <subscripts…>)``; see :func:`sdmission.results.build_dataset`.
+    """
+    checked(scn, catalogue)
+    inputs = scenario_inputs(scn, catalogue)
+    raw = engine.run(inputs, return_vars=return_vars, final_time=scn.final_time)
+    attrs = provenance(
+        model_path=scn.model_path,
+        model_sha256=model_hash(scn.model_path),
+        engine=str(getattr(engine, "name", type(engine).__name__)),
+        command=command,
+        extra={
+            "scenario_description": scn.description,
+            "scenario_sources": "\n".join(scn.sources),
+            "scenario_chain": scn.chain_text(),
+            "scenario_files": "\n".join(str(link.path) for link in scn.chain),
+            "scenario_yaml_merged": scn.merged_yaml(),
+            "scenario_yaml_raw": scn.raw_yaml(),
+            "target_set": scn.targets,
+        },
+    )
+    return build_dataset(raw, catalogue, scenario=scn.name, attrs=attrs)
