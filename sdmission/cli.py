@@ -17,6 +17,7 @@ from sdmission.errors import SdmissionError
 
 # Subcommand modules under sdmission.commands, in the order --help lists them.
 COMMANDS: tuple[str, ...] = (
+    "calibrate",
 )
 
 EXIT_OK = 0
