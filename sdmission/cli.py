@@ -17,6 +17,8 @@ from sdmission.errors import SdmissionError
 
 # Subcommand modules under sdmission.commands, in the order --help lists them.
 COMMANDS: tuple[str, ...] = (
+    "run",
+    "validate",
     "calibrate",
 )
 
