@@ -128,10 +128,10 @@ def headline_frame(ds: xr.Dataset) -> pd.DataFrame:
     for name in (*HEADLINE_OUTPUTS, *[n for n in HEADLINE_EXTRA if n in ds]):
         da = ds[name]
         if da.dims == (TIME,):
-            table[name] = da.values
+            table[name] = da.values + 0.0  # + 0.0 turns -0.0 into 0.0
         elif set(da.dims) == {TIME, INSTRUMENT}:
             for inst in da[INSTRUMENT].values:
-                table[f"{name}_{inst}"] = da.sel({INSTRUMENT: inst}).transpose(TIME).values
+                table[f"{name}_{inst}"] = da.sel({INSTRUMENT: inst}).transpose(TIME).values + 0.0
         else:
             raise ModelError(f"headline output '{name}' has unexpected dims {da.dims}")
     return pd.DataFrame(table)
@@ -149,6 +149,9 @@ def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; results are ordinary files
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
