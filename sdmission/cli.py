@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "run",
     "validate",
     "calibrate",
+    "optimise",
 )
 
 EXIT_OK = 0

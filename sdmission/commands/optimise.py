@@ -1,0 +1,154 @@
+"""``python -m sdmission optimise SCENARIO``: least-cost lever paths that meet a target set.
+
+Writes to ``--out`` (default ``results/optimise/<scenario>``): ``<scenario>-optimised.yaml`` (a
+self-contained scenario that ``python -m sdmission run`` reproduces), ``report.md``, ``report.json``,
+``convergence.png`` and ``pareto.png``. Exit codes: 0 feasible, 2 infeasible, 1 input error,
+3 unexpected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sdmission import optimise as opt
+from sdmission.errors import InputError, Problem
+from sdmission.targets import get_target_set
+
+HELP = "find least-cost lever paths that meet a target set (exit 2 when infeasible)"
+EXIT_FEASIBLE = 0
+EXIT_INFEASIBLE = 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO",
+                        help="scenario name (in the scenarios folder) or path; needs an optimise: block")
+    parser.add_argument("--targets", default=None, metavar="SET",
+                        help="target set (default: the block's, else the scenario's, else 'design')")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: the block's)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: results/optimise/<scenario>)")
+    parser.add_argument("--engine", choices=("pysd", "batch"), default="pysd",
+                        help="simulation engine (default: pysd)")
+    parser.add_argument("--scenarios-dir", type=Path, default=None,
+                        help="folder of named scenarios (default: ./scenarios)")
+    parser.add_argument("--no-pareto", action="store_true", help="skip the trade-off front")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Atomic write: temp file in the same folder, then os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _save_fig(fig: Any, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    os.close(fd)
+    fig.savefig(tmp, dpi=120)
+    os.replace(tmp, path)
+
+
+def prepare(scenario_path: Path, targets: str | None, engine: str) -> tuple[Any, opt.OptimisationProblem]:
+    """Load the scenario, its ``optimise:`` block and the model; build the problem."""
+    from sdmission.commands.run import load_engine
+    from sdmission.scenario import schema
+    from sdmission.scenario.check import check_scenario, scenario_inputs
+    from sdmission.scenario.load import load_scenario
+
+    scn = load_scenario(scenario_path)
+    spec = scn.blocks.get("optimise")
+    if not isinstance(spec, opt.OptimiseSpec):
+        raise InputError([Problem("the scenario has no 'optimise:' block; add one with start, "
+                                  "levers (knots, bounds) and objective (discount_rate)",
+                                  file=scn.file, key="optimise")])
+    eng, catalogue = load_engine(scn.model_path, engine)
+    problems = list(check_scenario(scn, catalogue))
+    for name in spec.levers:
+        var = catalogue.get(name)
+        file, line = scn.where("optimise")
+        if var is None or var.kind != "lever":
+            levers = [v.py_name for v in catalogue.values() if v.kind == "lever"]
+            from sdmission.targets import _did_you_mean
+
+            problems.append(Problem(f"'{name}' is not a lever of the model; allowed: "
+                                    f"{', '.join(levers)}{_did_you_mean(name, levers)}",
+                                    file=file, line=line, key=f"optimise.levers.{name}"))
+        elif var.dims:
+            problems.append(Problem(f"lever '{name}' is subscripted by {var.dims}; the optimiser "
+                                    "searches scalar levers only", file=file, line=line,
+                                    key=f"optimise.levers.{name}"))
+        else:
+            for lo, hi in spec.levers[name].pairs():
+                if not (var.within_limits(lo) and var.within_limits(hi)):
+                    problems.append(Problem(f"bounds [{lo:g}, {hi:g}] leave the model's limits "
+                                            f"{var.limits_text()} {var.units}", file=file, line=line,
+                                            key=f"optimise.levers.{name}.bounds"))
+    if problems:
+        raise InputError(problems)
+    grid_t = catalogue.time_grid(scn.final_time)
+    tm = catalogue.time
+    grid = opt.Grid(tm["initial_time"], float(grid_t[-1]), tm["time_step"], tm.get("saveper", 1.0))
+    fixed = scenario_inputs(scn, catalogue)
+    base: dict[str, np.ndarray] = {}
+    for name in spec.levers:
+        fixed.pop(name, None)
+        path = scn.levers.get(name)
+        if path is not None:
+            base[name] = schema.sample(path, grid.times)  # type: ignore[arg-type]
+        else:
+            base[name] = np.interp(grid.times, *opt.model_default_path(scn.model_path, name))
+    tset = get_target_set(targets or spec.targets or scn.targets)
+    return scn, opt.OptimisationProblem(eng, grid, spec, tset, base, fixed)
+
+
+def written_scenario(scn: Any, problem: opt.OptimisationProblem, x: np.ndarray, out_file: Path,
+                     command: str) -> str:
+    """YAML text of a self-contained scenario with the optimised lever paths."""
+    from sdmission.scenario.load import dump_yaml
+
+    data = scn.merged_dict()
+    data.pop("optimise", None)
+    data["name"] = out_file.stem
+    data["description"] = (f"Least-cost lever paths found by `{command}` for target set "
+                           f"'{problem.target_set.name}' (from scenario '{scn.name}'). "
+                           + (scn.description or ""))
+    data["model"] = os.path.relpath(scn.model_path, out_file.parent.resolve())
+    data["targets"] = problem.target_set.name
+    data["levers"] = {**data.get("levers", {}), **opt.lever_paths(problem, x)}
+    header = (f"# Written by {command}\n# Re-run: python -m sdmission run {out_file}\n")
+    return header + dump_yaml(data)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sdmission.commands.run import default_scenarios_dir, resolve_scenarios
+
+    (path,) = resolve_scenarios([args.scenario], args.scenarios_dir or default_scenarios_dir())
+    scn, problem = prepare(path, args.targets, args.engine)
+    progress = None if args.quiet else opt.stderr_progress
+    result = opt.solve(problem, seed=args.seed, progress=progress, pareto=not args.no_pareto)
+    out = args.out or Path("results") / "optimise" / scn.name
+    out.mkdir(parents=True, exist_ok=True)
+    command = "python -m sdmission " + " ".join(sys.argv[1:]) if sys.argv[1:] else "optimise"
+    rep = opt.report_dict(problem, result)
+    scen_file = out / f"{scn.name}-optimised.yaml"
+    rep["scenario_file"] = str(scen_file)
+    _write_text(scen_file, written_scenario(scn, problem, result.best.x, scen_file, command))
+    _write_text(out / "report.json", json.dumps(rep, indent=2, allow_nan=True))
+    _write_text(out / "report.md", opt.report_markdown(rep, scn.name))
+    _save_fig(opt.plot_convergence(result), out / "convergence.png")
+    if result.pareto and problem.spec.pareto is not None:
+        _save_fig(opt.plot_pareto(result, problem.spec.pareto), out / "pareto.png")
+    print(opt.report_markdown(rep, scn.name))
+    print(f"wrote {scen_file}, {out / 'report.md'}, {out / 'report.json'} and plots in {out}")
+    return EXIT_FEASIBLE if result.feasible else EXIT_INFEASIBLE

@@ -1,0 +1,154 @@
+"""Optimiser core on a small real Vensim model whose optimum is known analytically.
+
+tests/data/models/opt_linear.mdl: industry_ghg = 100 - 0.2 levy - 0.01 subsidy (MtCO2/Year);
+public_cost_total = 0.5 levy + subsidy (MEUR/Year). Abatement costs 2.5 MEUR/Mt by the levy and
+100 MEUR/Mt by the subsidy, so the least-cost path uses the levy up to its bound (150 -> 30 Mt) and
+the subsidy for the rest: in 2030 (target 60 Mt) 1000 MEUR/Year, in 2040 (target 50 Mt) 2000.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sdmission import optimise as opt
+from sdmission.errors import InputError
+from sdmission.targets import Target, TargetSet
+
+MDL = Path(__file__).resolve().parents[1] / "data" / "models" / "opt_linear.mdl"
+R = 0.03
+
+
+def _spec(**method) -> opt.OptimiseSpec:
+    return opt.OptimiseSpec.model_validate({
+        "start": 2025,
+        "levers": {"co2_levy_tariff": {"knots": [2030, 2040], "bounds": [0, 150]},
+                   "sde_budget": {"knots": [2030, 2040], "bounds": [0, 3000]}},
+        "objective": {"discount_rate": R},
+        "method": {"popsize": 6, "maxiter": 15, "seed": 3, **method},
+    })
+
+
+def _targets(t2030: float = 60.0, t2040: float = 50.0) -> TargetSet:
+    return TargetSet("test", "d", "s", (
+        Target("ind-2030", "industry_ghg", 2030, t2030, "<=", "MtCO2/Year", "l", "l"),
+        Target("ind-2040", "industry_ghg", 2040, t2040, "<=", "MtCO2/Year", "l", "l"),
+    ))
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return opt.get_engine(MDL, "pysd")
+
+
+def _problem(engine, spec=None, targets=None) -> opt.OptimisationProblem:
+    spec = spec or _spec()
+    grid = opt.read_grid(MDL)
+    base = {n: np.interp(grid.times, *opt.model_default_path(MDL, n)) for n in spec.levers}
+    return opt.OptimisationProblem(engine, grid, spec, targets or _targets(), base)
+
+
+def _weights() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NPV weight of each knot's hat function on the annual grid 2025..2050 (base year 2025)."""
+    years = np.arange(2025, 2051)
+    disc = (1 + R) ** -(years - 2025.0)
+    w30 = np.interp(years, [2025, 2030, 2040], [0, 1, 0]) @ disc
+    w40 = np.interp(years, [2030, 2040, 2050], [0, 1, 1]) @ disc
+    return years, w30, w40
+
+
+def test_grid_and_default_path():
+    g = opt.read_grid(MDL)
+    assert (g.initial, g.final, g.step, g.saveper) == (2015, 2050, 0.25, 1)
+    x, y = opt.model_default_path(MDL, "co2_levy_tariff")
+    assert list(x) == [2015, 2020.99, 2021, 2050] and list(y) == [0, 0, 10, 10]
+    with pytest.raises(InputError, match="must be a number or WITH LOOKUP"):
+        opt.model_default_path(MDL, "industry_ghg")
+
+
+def test_paths_keep_history_and_hit_knots(engine):
+    p = _problem(engine)
+    x = np.array([100.0, 120.0, 500.0, 700.0])
+    da = p.decode(x)["co2_levy_tariff"].isel(member=0)
+    t = da["time"].values
+    assert np.array_equal(da.sel(time=t[t < 2025]).values, np.interp(t[t < 2025], [2015, 2020.99, 2021], [0, 0, 10]))
+    assert float(da.sel(time=2025.0)) == 10.0  # anchor: base value at start
+    assert float(da.sel(time=2027.5)) == pytest.approx(55.0)  # halfway 10 -> 100
+    assert float(da.sel(time=2030.0)) == 100.0 and float(da.sel(time=2050.0)) == 120.0
+
+
+def test_known_answer(engine):
+    p = _problem(engine)
+    res = opt.solve(p, progress=None, pareto=False)
+    assert res.feasible
+    np.testing.assert_allclose(res.best.x, [150, 150, 1000, 2000], rtol=1e-6, atol=1e-4)
+    _, w30, w40 = _weights()
+    # cost = sum over knots of (0.5 levy + subsidy) x weight, plus the levy's anchor ramp 10 -> knot
+    years = np.arange(2025, 2051)
+    disc = (1 + R) ** -(years - 2025.0)
+    levy = np.interp(years, [2025, 2030, 2040], [10, 150, 150])
+    sde = np.interp(years, [2025, 2030, 2040], [0, 1000, 2000])
+    expected = (0.5 * levy + sde) @ disc
+    assert res.best.cost == pytest.approx(expected, rel=1e-9)
+    assert set(res.binding) == {"ind-2030", "ind-2040"}
+    # tightening a target by 1 Mt needs 100 MEUR/Year more subsidy at that knot
+    assert res.marginal_cost["ind-2030"] == pytest.approx(100 * w30, rel=1e-4)
+    assert res.marginal_cost["ind-2040"] == pytest.approx(100 * w40, rel=1e-4)
+    assert set(res.at_bounds) == {("co2_levy_tariff@2030", "upper"), ("co2_levy_tariff@2040", "upper")}
+    assert res.n_calls < res.n_evals  # populations went to the engine in batches
+
+
+def test_same_seed_same_answer_and_other_seed_same_optimum(engine):
+    a = opt.solve(_problem(engine, _spec(polish=False)), seed=7, pareto=False)
+    b = opt.solve(_problem(engine, _spec(polish=False)), seed=7, pareto=False)
+    assert np.array_equal(a.best.x, b.best.x) and a.history == b.history
+    c = opt.solve(_problem(engine, _spec(polish=False)), seed=8, pareto=False)
+    assert not np.array_equal(a.best.x, c.best.x)
+
+
+def test_infeasible_reports_closest_approach(engine):
+    # at most 100 - 30 - 30 = 40 Mt abatement-limited: 20 Mt in 2030 cannot be reached
+    p = _problem(engine, targets=_targets(t2030=20.0, t2040=50.0))
+    res = opt.solve(p, pareto=False)
+    assert not res.feasible
+    rep = opt.report_dict(p, res)
+    assert rep["status"] == "infeasible" and rep["unmet_targets"] == ["ind-2030"]
+    t30 = next(t for t in rep["targets"] if t["id"] == "ind-2030")
+    assert t30["value"] == pytest.approx(40.0, abs=1e-3) and t30["gap"] == pytest.approx(20.0, abs=1e-3)
+    assert ("co2_levy_tariff@2030", "upper") in res.at_bounds and ("sde_budget@2030", "upper") in res.at_bounds
+    assert "Infeasible" in opt.report_markdown(rep)
+
+
+def test_pareto_front_is_monotone(engine):
+    spec = opt.OptimiseSpec.model_validate({**_spec().model_dump(), "pareto": {"points": 4}})
+    p = _problem(engine, spec)
+    res = opt.solve(p)
+    front = res.pareto
+    assert len(front) >= 3 and all(s.feasible for s in front)
+    costs = [s.cost for s in front]
+    sec = [s.secondary for s in front]
+    assert costs == sorted(costs) and sec == sorted(sec, reverse=True)
+    assert front[0].cost == pytest.approx(res.best.cost, rel=1e-9)
+    # lowest-emission end: every lever at its upper bound from 2030 on
+    np.testing.assert_allclose(front[-1].x, [150, 150, 3000, 3000], rtol=1e-5)
+    assert set(res.pareto_roles) == {"cheapest", "lowest", "knee"}
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ({"levers": {"x": {"knots": [2030, 2020], "bounds": [0, 1]}}}, "knot years must increase"),
+        ({"levers": {"x": {"knots": [2030], "bounds": [5, 1]}}}, "low < high"),
+        ({"levers": {"x": {"knots": [2020], "bounds": [0, 1]}}}, "before start"),
+        ({"levers": {"x": {"knots": [2030, 2040], "bounds": [[0, 1]] * 3}}}, "3 bound pairs for 2 knots"),
+        ({"objective": {"discount_rate": 3}}, "less than or equal to 0.5"),
+        ({"methd": {}}, "Extra inputs are not permitted"),
+    ],
+)
+def test_spec_validation(block, message):
+    good = {"start": 2025, "levers": {"x": {"knots": [2030], "bounds": [0, 1]}},
+            "objective": {"discount_rate": 0.03}}
+    with pytest.raises(ValueError, match=message):
+        opt.OptimiseSpec.model_validate({**good, **block})
