@@ -255,9 +255,24 @@ def problems_from_validation(
     return problems
 
 
+# Modules that register extra top-level blocks (schema.register_block) when imported.
+EXTENSION_MODULES = ("sdmission.optimise", "sdmission.uncertainty")
+
+
+def _load_extensions() -> None:
+    import importlib
+
+    for module in EXTENSION_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass  # not installed in this build: its block stays unknown
+
+
 # --- one file --------------------------------------------------------------------------------
 def parse_file(path: Path | str) -> Link:
     """Read and validate one scenario file (no ``extends`` applied)."""
+    _load_extensions()
     doc = read_yaml(path)
     data = doc.data
     if not isinstance(data, dict):
@@ -287,7 +302,7 @@ def parse_file(path: Path | str) -> Link:
     except ValidationError as exc:
         problems += problems_from_validation(exc, doc, core)
     if problems or parsed is None:
-        raise InputError(problems)
+        raise InputError(sorted(problems, key=lambda p: p.line or 0))
     return Link(name=parsed.name or doc.path.stem, path=doc.path, doc=doc, file=parsed,
                 blocks=blocks)
 

@@ -55,6 +55,7 @@ def _show_tag(tag: str) -> str:
 def _scan(text: str, path: Path) -> list[Problem]:
     problems: list[Problem] = []
     documents = 0
+    aliases = 0
     try:
         for event in YAML(typ="safe", pure=True).parse(text):
             line = event.start_mark.line + 1 if event.start_mark else None
@@ -66,13 +67,15 @@ def _scan(text: str, path: Path) -> list[Problem]:
                                 path, line)
                     )
             elif isinstance(event, AliasEvent):
-                problems.append(
-                    Problem(
-                        f"YAML aliases are not allowed (given '*{event.anchor}'); "
-                        "write the value out (use 'extends' to share settings between scenarios)",
-                        path, line,
+                aliases += 1
+                if aliases == 1:  # one problem is enough; a bomb has thousands
+                    problems.append(
+                        Problem(
+                            f"YAML aliases are not allowed (given '*{event.anchor}'); write the "
+                            "value out (use 'extends' to share settings between scenarios)",
+                            path, line,
+                        )
                     )
-                )
             tag = getattr(event, "tag", None)
             if tag not in ALLOWED_TAGS:
                 problems.append(
