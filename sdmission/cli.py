@@ -21,6 +21,9 @@ COMMANDS: tuple[str, ...] = (
     "validate",
     "calibrate",
     "optimise",
+    "ensemble",
+    "sensitivity",
+    "discover",
 )
 
 EXIT_OK = 0

@@ -522,3 +522,52 @@ def probability_met(
     return xr.DataArray(p, dims=("candidate", TARGET), coords={TARGET: ids},
                         attrs={"long_name": "probability of meeting the target", "units": "1",
                                "futures": n})
+
+
+# --------------------------------------------------------------------------------------------------
+# From scenario files
+# --------------------------------------------------------------------------------------------------
+
+
+def load_ensemble_scenarios(paths: Sequence[Path | str], *, targets: str | None = None
+                            ) -> list[EnsembleScenario]:
+    """Load, check and resolve scenario files for an ensemble; every problem reported at once.
+
+    A scenario without an ``uncertainties:`` block samples every uncertain parameter of the table
+    (``defaults: all``). ``targets`` overrides each scenario's target set.
+    """
+    from sdmission.model.catalogue import load_catalogue
+    from sdmission.scenario.check import check_scenario, scenario_inputs
+    from sdmission.scenario.load import load_scenario
+    from sdmission.targets import get_target_set
+    from sdmission.uncertainty import BLOCK_KEY, UncertaintiesBlock, load_parameter_table, resolve
+
+    problems: list[Problem] = []
+    out: list[EnsembleScenario] = []
+    for p in paths:
+        try:
+            scn = load_scenario(p)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        cat = load_catalogue(scn.model_path)
+        found = check_scenario(scn, cat)
+        if found:
+            problems += found
+            continue
+        block = scn.blocks.get(BLOCK_KEY) or UncertaintiesBlock(defaults="all")
+        link = next((lk for lk in scn.chain if BLOCK_KEY in lk.blocks), scn.chain[0])
+        try:
+            space = resolve(block, load_parameter_table(scn.model_path),  # type: ignore[arg-type]
+                            source=link.path, line_of=link.doc.line)
+            tset = get_target_set(targets or scn.targets)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        out.append(EnsembleScenario(name=scn.name, mdl_path=scn.model_path,
+                                    inputs=scenario_inputs(scn, cat), space=space,
+                                    target_set=tset, final_time=scn.final_time,
+                                    text=scn.merged_yaml()))
+    if problems:
+        raise InputError(problems)
+    return out

@@ -633,3 +633,13 @@ def engine_inputs(
         idx = _index(u.element, coords)
         out[u.name].values[(slice(None), *idx)] = col
     return out
+
+
+def _register() -> None:
+    """Make ``uncertainties:`` a known top-level block of scenario files."""
+    from sdmission.scenario import schema
+
+    schema.register_block(BLOCK_KEY, UncertaintiesBlock)
+
+
+_register()

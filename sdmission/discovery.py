@@ -1,0 +1,271 @@
+"""Scenario discovery with PRIM (Friedman & Fisher 1999): which uncertainty ranges make a target fail.
+
+Why an own implementation: the maintained one (``ema_workbench.analysis.prim``) pulls in
+scikit-learn, statsmodels, seaborn and Platypus for a few hundred lines of algorithm. This module
+follows the published algorithm:
+
+1. **Peeling.** Start from the box spanning the data. In each step, for every uncertainty, try
+   removing the ``alpha`` share of the points in the box with the lowest values, and the share with
+   the highest values (for uncertainties with few distinct values, the lowest or highest value
+   instead). Keep the peel that gives the highest density; ties go to the peel that keeps more
+   points. Stop when no peel keeps at least ``min_mass`` of all points. Every box is recorded
+   (the peeling trajectory).
+2. **Choice.** Among the trajectory's boxes with coverage ≥ ``min_coverage``, the one with the
+   highest density (ties: higher coverage).
+3. **Pasting.** Repeatedly widen one limit of the chosen box by the ``alpha`` share of the points
+   just outside it when that raises the density most; stop when no widening raises it.
+4. **Pruning** (for readable summaries; not in the paper, akin to the EMA Workbench's box
+   inspection): drop the restriction whose removal costs the least density, while that cost is
+   below ``prune_tol`` (absolute density).
+
+Definitions (for a box B and cases of interest y, e.g. 'target missed')
+    coverage = (cases of interest in B) / (all cases of interest)
+    density  = (cases of interest in B) / (points in B)
+    mass     = (points in B) / (all points)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from sdmission.constants import MEMBER, SCENARIO
+from sdmission.errors import InputError, Problem
+from sdmission.targets import TARGET, Target
+from sdmission.uncertainty import UNCERTAINTY
+
+#: An uncertainty with at most this many distinct sampled values is peeled value by value.
+DISCRETE_MAX: Final = 10
+
+
+@dataclass(frozen=True)
+class Box:
+    """A box in uncertainty space and its statistics.
+
+    ``limits[label] = (low, high)`` for every uncertainty (inclusive, parameter units);
+    ``restricted`` names those whose limits are narrower than the data's range.
+    """
+
+    limits: Mapping[str, tuple[float, float]]
+    restricted: tuple[str, ...]
+    coverage: float
+    density: float
+    mass: float
+    n: int
+
+
+@dataclass(frozen=True)
+class PrimResult:
+    """Peeling trajectory, the chosen (pasted, pruned) box, and the data's facts."""
+
+    trajectory: tuple[Box, ...]
+    box: Box
+    base_rate: float
+    n_points: int
+    n_interest: int
+    full_range: Mapping[str, tuple[float, float]]
+    labels: tuple[str, ...]
+
+
+def _inside(x: NDArray[np.float64], lo: NDArray[np.float64], hi: NDArray[np.float64]) -> NDArray[np.bool_]:
+    return np.all((x >= lo) & (x <= hi), axis=1)
+
+
+def _box(x: NDArray[np.float64], y: NDArray[np.bool_], lo: NDArray[np.float64],
+         hi: NDArray[np.float64], labels: Sequence[str], full_lo: NDArray[np.float64],
+         full_hi: NDArray[np.float64]) -> Box:
+    m = _inside(x, lo, hi)
+    n = int(m.sum())
+    hits = int(y[m].sum())
+    total = max(int(y.sum()), 1)
+    restricted = tuple(lab for j, lab in enumerate(labels) if lo[j] > full_lo[j] or hi[j] < full_hi[j])
+    return Box(limits={lab: (float(lo[j]), float(hi[j])) for j, lab in enumerate(labels)},
+               restricted=restricted, coverage=hits / total, density=hits / n if n else 0.0,
+               mass=n / len(y), n=n)
+
+
+def prim(
+    x: NDArray[np.float64],
+    y: NDArray[np.bool_],
+    labels: Sequence[str],
+    *,
+    alpha: float = 0.05,
+    min_mass: float = 0.05,
+    min_coverage: float = 0.5,
+    prune_tol: float = 0.01,
+) -> PrimResult:
+    """Run PRIM on points ``x`` (n, d) with cases of interest ``y`` (n,) (see module docstring).
+
+    Raises
+    ------
+    InputError
+        Bad shapes or parameters, or no case of interest at all.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=bool)
+    problems = []
+    if x.ndim != 2 or y.shape != (x.shape[0],) or x.shape[1] != len(labels):
+        problems.append(Problem(f"PRIM needs x (n, d), y (n,) and d labels (given x {x.shape}, "
+                                f"y {y.shape}, {len(labels)} labels)"))
+    if not 0 < alpha < 0.5:
+        problems.append(Problem(f"alpha must lie in (0, 0.5) (given {alpha})", key="alpha"))
+    if not 0 < min_mass < 1:
+        problems.append(Problem(f"min_mass must lie in (0, 1) (given {min_mass})", key="min-mass"))
+    if problems:
+        raise InputError(problems)
+    if not y.any():
+        raise InputError([Problem("no case of interest in the data: nothing to discover")])
+    n, d = x.shape
+    full_lo, full_hi = x.min(axis=0), x.max(axis=0)
+    lo, hi = full_lo.copy(), full_hi.copy()
+    discrete = [np.unique(x[:, j]).size <= DISCRETE_MAX for j in range(d)]
+    traj = [_box(x, y, lo, hi, labels, full_lo, full_hi)]
+    mask = np.ones(n, dtype=bool)
+    # 1. peeling
+    while True:
+        best: tuple[float, int, int, str, float] | None = None  # density, kept, dim, side, bound
+        for j in range(d):
+            col = x[mask, j]
+            vals = np.unique(col)
+            if vals.size < 2:
+                continue
+            for side in ("low", "high"):
+                if discrete[j]:
+                    bound = vals[1] if side == "low" else vals[-2]
+                else:
+                    q = np.quantile(col, alpha if side == "low" else 1 - alpha)
+                    bound = q
+                    if side == "low" and not (col < q).any():
+                        bound = vals[1]
+                    if side == "high" and not (col > q).any():
+                        bound = vals[-2]
+                keep = mask & (x[:, j] >= bound if side == "low" else x[:, j] <= bound)
+                kept = int(keep.sum())
+                if kept < max(1, int(np.ceil(min_mass * n))) or kept == int(mask.sum()):
+                    continue
+                dens = float(y[keep].mean())
+                if best is None or (dens, kept) > (best[0], best[1]):
+                    best = (dens, kept, j, side, float(bound))
+        if best is None:
+            break
+        _, _, j, side, bound = best
+        if side == "low":
+            lo[j] = bound
+        else:
+            hi[j] = bound
+        mask = _inside(x, lo, hi)
+        traj.append(_box(x, y, lo, hi, labels, full_lo, full_hi))
+    # 2. choice
+    eligible = [k for k, b in enumerate(traj) if b.coverage >= min_coverage] or [0]
+    k = max(eligible, key=lambda i: (traj[i].density, traj[i].coverage))
+    lo = np.array([traj[k].limits[lab][0] for lab in labels])
+    hi = np.array([traj[k].limits[lab][1] for lab in labels])
+    # 3. pasting
+    while True:
+        cur = _box(x, y, lo, hi, labels, full_lo, full_hi)
+        best_p: tuple[float, int, str, float] | None = None
+        for j in range(d):
+            others = np.all(np.delete((x >= lo) & (x <= hi), j, axis=1), axis=1)
+            for side in ("low", "high"):
+                outside = others & ((x[:, j] < lo[j]) if side == "low" else (x[:, j] > hi[j]))
+                if not outside.any():
+                    continue
+                vals = np.sort(x[outside, j])
+                step = max(1, int(np.ceil(alpha * max(cur.n, 1))))
+                bound = vals[-min(step, vals.size)] if side == "low" else vals[min(step, vals.size) - 1]
+                nlo, nhi = lo.copy(), hi.copy()
+                if side == "low":
+                    nlo[j] = bound
+                else:
+                    nhi[j] = bound
+                dens = float(y[_inside(x, nlo, nhi)].mean())
+                if dens > cur.density + 1e-12 and (best_p is None or dens > best_p[0]):
+                    best_p = (dens, j, side, float(bound))
+        if best_p is None:
+            break
+        _, j, side, bound = best_p
+        if side == "low":
+            lo[j] = bound
+        else:
+            hi[j] = bound
+    # 4. pruning
+    while True:
+        cur = _box(x, y, lo, hi, labels, full_lo, full_hi)
+        cands = []
+        for lab in cur.restricted:
+            j = list(labels).index(lab)
+            nlo, nhi = lo.copy(), hi.copy()
+            nlo[j], nhi[j] = full_lo[j], full_hi[j]
+            cands.append((cur.density - _box(x, y, nlo, nhi, labels, full_lo, full_hi).density, j))
+        if not cands:
+            break
+        loss, j = min(cands)
+        if loss > prune_tol:
+            break
+        lo[j], hi[j] = full_lo[j], full_hi[j]
+    chosen = _box(x, y, lo, hi, labels, full_lo, full_hi)
+    return PrimResult(
+        trajectory=tuple(traj), box=chosen, base_rate=float(y.mean()), n_points=n,
+        n_interest=int(y.sum()),
+        full_range={lab: (float(full_lo[j]), float(full_hi[j])) for j, lab in enumerate(labels)},
+        labels=tuple(labels),
+    )
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.0f} %"
+
+
+def describe(result: PrimResult, target: Target | None = None, *, scenario: str = "",
+             what: str = "fails") -> str:
+    """A plain-language summary of the chosen box.
+
+    Example: *"In scenario 'baseline' the target 'national-ghg-2030' (National GHG -49 % vs 1990
+    in 2030) fails in 35 % of 1000 futures. It fails in 82 % of the futures where capture_rate is
+    below 0.84 and cost_sensitivity is above 7.1; these are 30 % of all futures and hold 70 % of
+    the failures."*
+    """
+    name = f"the target '{target.id}' ({target.label})" if target is not None else "the outcome"
+    head = (f"In scenario '{scenario}' " if scenario else "") + name
+    b = result.box
+    text = f"{head} {what} in {_pct(result.base_rate)} of {result.n_points} futures."
+    text = text[0].upper() + text[1:]
+    if result.n_interest == result.n_points:
+        return text + " It does so in every future: there is no range to single out."
+    if not b.restricted:
+        return text + " No box of uncertainty ranges concentrates these futures (PRIM found none)."
+    conds = []
+    for lab in b.restricted:
+        lo, hi = b.limits[lab]
+        flo, fhi = result.full_range[lab]
+        if lo > flo and hi < fhi:
+            conds.append(f"{lab} is between {lo:.3g} and {hi:.3g}")
+        elif lo > flo:
+            conds.append(f"{lab} is above {lo:.3g}")
+        else:
+            conds.append(f"{lab} is below {hi:.3g}")
+    joined = conds[0] if len(conds) == 1 else ", ".join(conds[:-1]) + " and " + conds[-1]
+    return (text + f" It {what} in {_pct(b.density)} of the futures where {joined}; these are "
+            f"{_pct(b.mass)} of all futures and hold {_pct(b.coverage)} of the cases "
+            f"(PRIM: coverage {b.coverage:.2f}, density {b.density:.2f}, mass {b.mass:.2f}).")
+
+
+def ensemble_xy(ds: xr.Dataset, checks: xr.Dataset, scenario: str, target: str
+                ) -> tuple[NDArray[np.float64], NDArray[np.bool_], list[str]]:
+    """Inputs and 'target missed' flags of one scenario of an ensemble file.
+
+    Uncertainties the scenario did not sample (NaN) or that did not vary are left out.
+    """
+    vals = ds["input_value"]
+    if SCENARIO in vals.dims:
+        vals = vals.sel({SCENARIO: scenario})
+    x = np.asarray(vals.transpose(MEMBER, UNCERTAINTY).values, dtype=float)
+    keep = np.all(np.isfinite(x), axis=0) & (np.nanmax(x, axis=0) > np.nanmin(x, axis=0))
+    labels = [str(v) for v, k in zip(vals[UNCERTAINTY].values, keep) if k]
+    missed = ~np.asarray(checks["met"].sel({TARGET: target}).transpose(MEMBER).values, dtype=bool)
+    return x[:, keep], missed, labels
