@@ -102,7 +102,7 @@ class Scenario:
         out["levers"] = {k: _dump_path(v) for k, v in self.levers.items()}
         out["assumptions"] = {k: _dump_path(v) for k, v in self.assumptions.items()}
         for key, block in self.blocks.items():
-            out[key] = block.model_dump(mode="json", by_alias=True, exclude_none=True)
+            out[key] = _plain(block.model_dump(mode="json", by_alias=True, exclude_none=True))
         return out
 
     def merged_yaml(self) -> str:
@@ -114,12 +114,20 @@ class Scenario:
         return "".join(f"# --- file: {link.path}\n{link.doc.text.rstrip()}\n" for link in self.chain)
 
 
+def _plain(obj: Any) -> Any:
+    """Plain YAML-able data; whole-number float years as ints (``2021`` not ``2021.0``)."""
+    if isinstance(obj, BaseModel):
+        return _plain(obj.model_dump(by_alias=True, exclude_none=True))
+    if isinstance(obj, dict):
+        return {(int(k) if isinstance(k, float) and k.is_integer() else k): _plain(v)
+                for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return obj
+
+
 def _dump_path(path: Any) -> Any:
-    if isinstance(path, BaseModel):
-        return path.model_dump(mode="json", by_alias=True, exclude_none=True)
-    if isinstance(path, dict):
-        return {k: _dump_path(v) for k, v in path.items()}
-    return path
+    return _plain(path)
 
 
 def dump_yaml(data: Any) -> str:
