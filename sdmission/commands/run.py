@@ -128,6 +128,22 @@ def format_target_table(scenario: str, checks: list[Any]) -> str:
     return "\n".join(lines)
 
 
+def _target_report(targets: Any, ds: xr.Dataset, tset: Any) -> str:
+    """The target table; targets after the run's last year are listed as not evaluated."""
+    import dataclasses
+
+    last = float(ds["time"].max())
+    inside = tuple(t for t in tset.targets if t.year <= last)
+    outside = [t for t in tset.targets if t.year > last]
+    name = str(ds.attrs.get("scenario", ""))
+    text = (format_target_table(name, targets.check(ds, dataclasses.replace(tset, targets=inside)))
+            if inside else f"targets for scenario '{name}': none within the simulated years")
+    if outside:
+        text += "\n  not evaluated (after the run's final time {:g}): {}".format(
+            last, ", ".join(t.label or t.id for t in outside))
+    return text
+
+
 def run(args: argparse.Namespace) -> int:
     folder = args.scenarios_dir or default_scenarios_dir()
     files = resolve_scenarios(list(args.scenarios), folder)
@@ -170,8 +186,8 @@ def run(args: argparse.Namespace) -> int:
         datasets.append(ds)
         tqdm.write(f"{scn.name}: wrote {nc} and {csv}", file=sys.stdout)
         if targets is not None:
-            tset = target_sets[args.targets or scn.targets]
-            tqdm.write(format_target_table(scn.name, targets.check(ds, tset)), file=sys.stdout)
+            tqdm.write(_target_report(targets, ds, target_sets[args.targets or scn.targets]),
+                       file=sys.stdout)
     # 3. Figures (module owned by sdmission.plots).
     if args.plots:
         try:
