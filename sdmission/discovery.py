@@ -8,7 +8,8 @@ follows the published algorithm:
    removing the ``alpha`` share of the points in the box with the lowest values, and the share with
    the highest values (for uncertainties with few distinct values, the lowest or highest value
    instead). Keep the peel that gives the highest density; ties go to the peel that keeps more
-   points. Stop when no peel keeps at least ``min_mass`` of all points. Every box is recorded
+   points. Stop when no peel keeps at least ``min_mass`` of all points (and ``min_points``
+   points, so that small ensembles do not yield boxes around one or two futures). Every box is recorded
    (the peeling trajectory).
 2. **Choice.** Among the trajectory's boxes with coverage ≥ ``min_coverage``, the one with the
    highest density (ties: higher coverage).
@@ -98,6 +99,7 @@ def prim(
     min_mass: float = 0.05,
     min_coverage: float = 0.5,
     prune_tol: float = 0.01,
+    min_points: int = 10,
 ) -> PrimResult:
     """Run PRIM on points ``x`` (n, d) with cases of interest ``y`` (n,) (see module docstring).
 
@@ -146,7 +148,7 @@ def prim(
                         bound = vals[-2]
                 keep = mask & (x[:, j] >= bound if side == "low" else x[:, j] <= bound)
                 kept = int(keep.sum())
-                if kept < max(1, int(np.ceil(min_mass * n))) or kept == int(mask.sum()):
+                if kept < max(1, min_points, int(np.ceil(min_mass * n))) or kept == int(mask.sum()):
                     continue
                 dens = float(y[keep].mean())
                 if best is None or (dens, kept) > (best[0], best[1]):

@@ -174,9 +174,11 @@ def summary(indices: xr.Dataset, top: int = 5) -> str:
             s1, s1c = float(sub["S1"].values[j]), float(sub["S1_conf"].values[j])
             lines.append(f"  {u:40s} total {st:6.2f} ± {stc:4.2f}   first order {s1:6.2f} ± {s1c:4.2f}")
         s1sum = float(np.nansum(sub["S1"].values))
+        wide = float(np.nanmax(sub["ST_conf"].values)) > 0.1
         lines.append(f"  first-order indices sum to {s1sum:.2f}: "
-                     + ("mostly additive effects." if s1sum > 0.8 else
-                        "interactions between uncertainties matter."))
+                     + ("mostly additive effects" if s1sum > 0.8 else
+                        "interactions between uncertainties matter")
+                     + ("; intervals are wide: a larger --members narrows them." if wide else "."))
     return "\n".join(lines)
 
 
