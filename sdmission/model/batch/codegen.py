@@ -1,0 +1,738 @@
+"""Generate one numpy function from a ``ModelIR`` for a given set of overridden variables.
+
+Every variable is put in one of three classes, which decide where its code goes:
+
+``const``
+    depends on nothing that changes in time: computed once, shape ``(N|1, *dims)``;
+``time``
+    depends on time (and constants) only, e.g. ``WITH LOOKUP(Time, …)`` levers and time-path inputs:
+    computed for the whole integration grid at once before the loop, shape ``(T, N|1, *dims)``;
+``dyn``
+    depends on a stateful object: computed once per time step inside the loop.
+
+The loop replays PySD's Euler scheme: at each grid time compute the stateful outputs and auxiliaries
+(in dependency order), record them when it is a save time, evaluate every derivative from these
+values, then update all states at once (``state + ddt * dt``). Initialisation evaluates, at the
+initial time, every stateful's initial value in dependency order (PySD's initialisation order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from sdmission.errors import ModelError
+from sdmission.model.batch import ir
+
+CONST, TIME, DYN = 0, 1, 2
+SMALL_VENSIM = 1e-6
+
+# Source of helper functions every generated module starts with (kept beside the generated code so
+# the cached file is self-contained and readable).
+PRELUDE = '''
+import numpy as np
+
+from sdmission.errors import ModelError
+
+_where = np.where
+_minimum = np.minimum
+_maximum = np.maximum
+_abs = np.abs
+_exp = np.exp
+_log = np.log
+_sqrt = np.sqrt
+_power = np.power
+_sin = np.sin
+_cos = np.cos
+_tan = np.tan
+_arcsin = np.arcsin
+_arccos = np.arccos
+_arctan = np.arctan
+_interp = np.interp
+_not = np.logical_not
+_and = np.logical_and
+_or = np.logical_or
+_take = np.take
+_transpose = np.transpose
+
+
+def _zidz(a, b):
+    return np.where(np.abs(b) < 1e-6, 0.0, a / b)
+
+
+def _xidz(a, b, x):
+    return np.where(np.abs(b) < 1e-6, x, a / b)
+
+
+def _logb(x, base):
+    return np.log(x) / np.log(base)
+
+
+def _integer(x):
+    return np.trunc(x)
+
+
+def _modulo(x, m):
+    return x - np.where(m < 1e-6, x, m * np.trunc(x / m))
+
+
+def _step(t, dt, value, tstep):
+    return value * (t + dt / 2 > tstep)
+
+
+def _ramp(t, dt, slope, start, finish=None):
+    final = t if finish is None else np.minimum(finish, t)
+    return (t + 1e-6 > start) * slope * (final - start)
+
+
+def _pulse(t, dt, start, width):
+    return np.where((start - 1e-6 <= t) & (t < start + width), 1.0, 0.0)
+
+
+def _pulse_train(t, dt, start, repeat, width, end):
+    single = (start - 1e-6 <= t) & (t < start + width)
+    train = (start <= t) & (t < end) & (np.mod(t - start + 1e-6, repeat) < width)
+    return np.where(repeat == 0, single, train) * 1.0
+
+
+def _full(x, shape):
+    x = np.asarray(x, dtype=float)
+    return np.broadcast_to(x, np.broadcast_shapes(x.shape, shape))
+
+
+def _state(x, shape):
+    return np.array(np.broadcast_to(np.asarray(x, dtype=float), shape), dtype=float)
+
+
+def _delay_order(order, dt, delay_time, name):
+    if order * dt > np.min(delay_time):
+        raise ModelError(
+            f"'{name}': delay time below order x TIME STEP; PySD would lower the delay order "
+            "here, the batch engine does not. Use --engine pysd or a shorter TIME STEP.")
+    return order
+
+
+def _fixed_order(delay_time, dt, name):
+    orders = np.round(np.maximum(np.asarray(delay_time, dtype=float) / dt, 1) + 1e-6)
+    if orders.size and np.any(orders != orders.flat[0]):
+        raise ModelError(f"'{name}': DELAY FIXED time differs between members or elements; "
+                         "the batch engine needs one delay length")
+    return int(orders.flat[0])
+'''
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to generate: which variables are given, which are returned."""
+
+    const_inputs: frozenset[str]
+    time_inputs: frozenset[str]
+    outputs: tuple[str, ...]
+
+
+def _walk(node: ir.Node) -> Iterable[ir.Node]:
+    yield node
+    if isinstance(node, (ir.Op, ir.Call)):
+        for a in node.args:
+            yield from _walk(a)
+    elif isinstance(node, ir.Reduce):
+        yield from _walk(node.arg)
+    elif isinstance(node, ir.Lookup):
+        yield from _walk(node.x)
+
+
+def _refs(node: ir.Node) -> tuple[set[str], set[int], bool]:
+    """Variables, statefuls and whether time are used directly by an expression."""
+    names: set[str] = set()
+    sts: set[int] = set()
+    uses_time = False
+    for n in _walk(node):
+        if isinstance(n, ir.Ref):
+            names.add(n.name)
+        elif isinstance(n, ir.StRef):
+            sts.add(n.index)
+        elif isinstance(n, ir.TimeRef) or (isinstance(n, ir.Call) and n.fn in _TIME_FUNCS):
+            uses_time = True
+    return names, sts, uses_time
+
+
+_TIME_FUNCS = ("step", "ramp", "pulse", "pulse_train")
+# Stateful argument roles needed to compute the output (rather than only the derivative).
+_OUTPUT_ARGS = {"delay": ("time",), "trend": ("input", "time"), "sample_if_true": ("cond", "input")}
+# Roles needed to initialise the state and compute the first output.
+_INIT_ARGS = {
+    "integ": ("init",),
+    "initial": ("init",),
+    "smooth": ("init",),
+    "delay": ("init", "time"),
+    "delay_fixed": ("init", "time"),
+    "trend": ("input", "time", "trend"),
+    "sample_if_true": ("init", "cond", "input"),
+}
+
+
+class _Gen:
+    def __init__(self, model: ir.ModelIR, plan: Plan):
+        self.m = model
+        self.plan = plan
+        self.lines: list[str] = []
+        self.consts: dict[str, np.ndarray] = {}
+        self.cls: dict[str, int] = {}
+        self._classify()
+
+    # -- dependency analysis ------------------------------------------------------------------
+    def _var_deps(self, name: str) -> tuple[set[str], set[int], bool]:
+        names: set[str] = set()
+        sts: set[int] = set()
+        t = False
+        for c in self.m.variables[name].components:
+            a, b, c_t = _refs(c.expr)
+            names |= a
+            sts |= b
+            t = t or c_t
+        return names, sts, t
+
+    def _st_deps(self, k: int, roles: Iterable[str]) -> tuple[set[str], set[int]]:
+        names: set[str] = set()
+        sts: set[int] = set()
+        st = self.m.statefuls[k]
+        for role in roles:
+            if role in st.args:
+                a, b, _ = _refs(st.args[role])
+                names |= a
+                sts |= b
+        return names, sts
+
+    def _given(self, name: str) -> int | None:
+        if name in self.plan.time_inputs:
+            return TIME
+        if name in self.plan.const_inputs:
+            return CONST
+        return None
+
+    def _classify(self) -> None:
+        seen: set[str] = set()
+
+        def visit(name: str, stack: tuple[str, ...]) -> int:
+            if name in self.cls:
+                return self.cls[name]
+            if name in stack:
+                raise ModelError("algebraic loop: " + " -> ".join(stack[stack.index(name):] + (name,)))
+            given = self._given(name)
+            if given is not None:
+                self.cls[name] = given
+                return given
+            names, sts, uses_time = self._var_deps(name)
+            level = DYN if sts else (TIME if uses_time else CONST)
+            for n in sorted(names):
+                level = max(level, visit(n, stack + (name,)))
+            self.cls[name] = level
+            seen.add(name)
+            return level
+
+        for name in self.m.variables:
+            visit(name, ())
+
+    def _order(self, roots: list[tuple[str, object]], init: bool) -> list[tuple[str, object]]:
+        """Topological order of dyn variables ('v', name) and statefuls ('s', k)."""
+        out: list[tuple[str, object]] = []
+        done: set[tuple[str, object]] = set()
+
+        def deps(node: tuple[str, object]) -> list[tuple[str, object]]:
+            kind, key = node
+            if kind == "v":
+                assert isinstance(key, str)
+                if self._given(key) is not None:
+                    return []
+                names, sts, _ = self._var_deps(key)
+            else:
+                assert isinstance(key, int)
+                st = self.m.statefuls[key]
+                roles = _INIT_ARGS[st.kind] if init else _OUTPUT_ARGS.get(st.kind, ())
+                names, sts = self._st_deps(key, roles)
+            res: list[tuple[str, object]] = [("v", n) for n in sorted(names) if self.cls[n] == DYN]
+            res += [("s", k) for k in sorted(sts)]
+            return res
+
+        def visit(node: tuple[str, object], stack: tuple[tuple[str, object], ...]) -> None:
+            if node in done:
+                return
+            if node in stack:
+                cyc = [str(k) for _, k in stack[stack.index(node):]] + [str(node[1])]
+                raise ModelError("algebraic loop: " + " -> ".join(cyc))
+            for d in deps(node):
+                visit(d, stack + (node,))
+            done.add(node)
+            out.append(node)
+
+        for r in roots:
+            visit(r, ())
+        return out
+
+    # -- rendering ------------------------------------------------------------------------------
+    def _const(self, prefix: str, value: np.ndarray) -> str:
+        name = f"{prefix}{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def _lead(self, name: str, mode: str) -> int:
+        return 2 if (mode == "time" and self.cls[name] == TIME) else 1
+
+    def _local(self, name: str, mode: str) -> str:
+        return f"P_{name}" if (mode == "time" and self.cls[name] == TIME) else f"v_{name}"
+
+    def _time(self, mode: str, nl: int) -> str:
+        if mode == "time":
+            return f"_tm{nl}"
+        if mode == "loop":
+            return "t"
+        raise AssertionError("time used in a constant expression")
+
+    def render(self, node: ir.Node, mode: str, nl: int) -> str:
+        if isinstance(node, ir.Num):
+            v = node.value
+            return f"({v!r})" if v < 0 or not np.isfinite(v) else repr(v)
+        if isinstance(node, ir.ArrayLit):
+            shape, values = self.m.arrays[node.index]
+            return self._const("_A", np.asarray(values, dtype=float).reshape((1,) + shape))
+        if isinstance(node, ir.TimeRef):
+            return self._time(mode, nl)
+        if isinstance(node, ir.StRef):
+            return f"o{node.index}"
+        if isinstance(node, ir.Ref):
+            return self._render_ref(node, mode)
+        if isinstance(node, ir.Op):
+            args = [self.render(a, mode, nl) for a in node.args]
+            if len(args) == 1:
+                if node.ops[0] == "negative":
+                    return f"(-{args[0]})"
+                if node.ops[0] == ":NOT:":
+                    return f"_not({args[0]})"
+                raise ModelError(f"unknown unary operator {node.ops[0]}")
+            # Build right to left exactly like PySD's OperationBuilder, so precedence and
+            # associativity are Python's, as in PySD's generated code.
+            right = args.pop()
+            ops = list(node.ops)
+            while ops:
+                op = ops.pop()
+                left = args.pop()
+                if op == ":AND:":
+                    right = f"_and({left}, {right})"
+                elif op == ":OR:":
+                    right = f"_or({left}, {right})"
+                else:
+                    py = {"^": "**", "=": "==", "<>": "!="}.get(op, op)
+                    right = f"{left} {py} {right}"
+            return f"({right})"
+        if isinstance(node, ir.Call):
+            args = [self.render(a, mode, nl) for a in node.args]
+            if node.fn in _TIME_FUNCS:
+                args = [self._time(mode, nl), "dt"] + args
+            return f"_{node.fn}({', '.join(args)})"
+        if isinstance(node, ir.Reduce):
+            inner = self.render(node.arg, mode, nl + node.naxes)
+            axes = tuple(range(-node.naxes, 0))
+            axis = str(axes[0]) if len(axes) == 1 else str(axes)
+            return f"np.{node.fn}({inner}, axis={axis})"
+        if isinstance(node, ir.Lookup):
+            xs, ys = self.m.tables[node.table]
+            xn = self._const("_X", np.asarray(xs, dtype=float))
+            yn = self._const("_Y", np.asarray(ys, dtype=float))
+            return f"_interp({self.render(node.x, mode, nl)}, {xn}, {yn})"
+        raise ModelError(f"cannot render {type(node).__name__}")
+
+    def _render_ref(self, ref: ir.Ref, mode: str) -> str:
+        expr = self._local(ref.name, mode)
+        lead = self._lead(ref.name, mode)
+        n = len(ref.sel)
+        items: list[str] = []
+        kept: list[str] = []
+        for i, s in enumerate(ref.sel):
+            if s[0] == "elem":
+                items.append(str(s[1]))
+            elif s[0] == "all":
+                items.append(":")
+                kept.append(s[1])
+            else:
+                pos = s[2]
+                kept.append(s[1])
+                if list(pos) == list(range(pos[0], pos[0] + len(pos))):
+                    items.append(f"{pos[0]}:{pos[0] + len(pos)}")
+                else:
+                    idx = self._const("_I", np.asarray(pos, dtype=np.intp))
+                    expr = f"_take({expr}, {idx}, axis={i - n})"
+                    items.append(":")
+        layout = ref.layout
+        where = [layout.index(lab) for lab in kept]
+        if where != sorted(where):
+            # Reorder the kept axes to layout order first, then insert the missing ones.
+            if any(it != ":" for it in items):
+                expr = f"{expr}[{', '.join([':'] * lead + items)}]"
+            perm = sorted(range(len(kept)), key=lambda j: where[j])
+            axes = list(range(lead)) + [lead + p for p in perm]
+            expr = f"_transpose({expr}, {tuple(axes)})"
+            kept = [kept[p] for p in perm]
+            items = [":"] * len(kept)
+        # Interleave None for layout labels the reference does not have.
+        out: list[str] = []
+        ptr = 0
+        ki = 0
+        for it in items:
+            if it.lstrip("-").isdigit():
+                out.append(it)
+                continue
+            target = layout.index(kept[ki])
+            while ptr < target:
+                out.append("None")
+                ptr += 1
+            out.append(it)
+            ptr += 1
+            ki += 1
+        while ptr < len(layout):
+            out.append("None")
+            ptr += 1
+        if all(o == ":" for o in out):
+            return expr
+        return f"{expr}[{', '.join([':'] * lead + out)}]"
+
+    # -- spans: which layout labels an expression fills ----------------------------------------
+    def _spans(self, node: ir.Node, layout: tuple[str, ...]) -> tuple[set[str], bool]:
+        """Labels a node has at full length, and whether it is an array with the lead axes."""
+        if isinstance(node, ir.Num):
+            return set(), False
+        if isinstance(node, ir.TimeRef):
+            return set(), False
+        if isinstance(node, ir.ArrayLit):
+            return set(layout), True
+        if isinstance(node, ir.StRef):
+            return set(self.m.statefuls[node.index].layout), True
+        if isinstance(node, ir.Ref):
+            return {s[1] for s in node.sel if s[0] != "elem"}, True
+        if isinstance(node, (ir.Op, ir.Call)):
+            labels: set[str] = set()
+            arr = False
+            for a in node.args:
+                lab, is_arr = self._spans(a, layout)
+                labels |= lab
+                arr = arr or is_arr
+            return labels, arr
+        if isinstance(node, ir.Reduce):
+            lab, arr = self._spans(node.arg, layout)
+            return lab & set(layout), arr
+        if isinstance(node, ir.Lookup):
+            return self._spans(node.x, layout)
+        raise ModelError(f"unknown node {type(node).__name__}")
+
+    def _shape_expr(self, dims: tuple[str, ...], mode: str, lead: str) -> str:
+        tail = self.m.shape(dims)
+        return f"({lead}{''.join(f'{d}, ' for d in tail)})"
+
+    # -- variables ------------------------------------------------------------------------------
+    def _var_code(self, name: str, mode: str, indent: str) -> list[str]:
+        var = self.m.variables[name]
+        target = self._local(name, mode)
+        lead_min = "T, 1, " if mode == "time" else "1, "
+        lead_full = "T, N, " if mode == "time" else "N, "
+        comps = var.components
+        whole = len(comps) == 1 and all(ix[0] == "all" for ix in comps[0].index)
+        if whole:
+            c = comps[0]
+            code = self.render(c.expr, mode, len(c.layout))
+            labels, arr = self._spans(c.expr, c.layout)
+            full_time = mode != "time" or self._has_time_axis(c.expr)
+            if not (arr and labels >= set(c.layout) and full_time):
+                code = f"_full({code}, {self._shape_expr(var.dims, mode, lead_min)})"
+            return [f"{indent}{target} = {code}"]
+        lines = [f"{indent}{target} = np.full({self._shape_expr(var.dims, mode, lead_full)}, np.nan)"]
+        lead_items = ":, :" if mode == "time" else ":"
+        for c in comps:
+            items = []
+            arrays = 0
+            for ix in c.index:
+                if ix[0] == "all":
+                    items.append(":")
+                elif ix[0] == "elem":
+                    items.append(str(ix[1]))
+                else:
+                    pos = ix[1]
+                    if list(pos) == list(range(pos[0], pos[0] + len(pos))):
+                        items.append(f"{pos[0]}:{pos[0] + len(pos)}")
+                    else:
+                        arrays += 1
+                        items.append(self._const("_I", np.asarray(pos, dtype=np.intp)))
+            if arrays > 1:
+                raise ModelError(f"'{name}': equation over two non-contiguous subranges is not supported")
+            code = self.render(c.expr, mode, len(c.layout))
+            lines.append(f"{indent}{target}[{', '.join([lead_items] + items)}] = {code}")
+        return lines
+
+    def _has_time_axis(self, node: ir.Node) -> bool:
+        for n in _walk(node):
+            if isinstance(n, ir.TimeRef) or (isinstance(n, ir.Call) and n.fn in _TIME_FUNCS):
+                return True
+            if isinstance(n, ir.Ref) and self.cls[n.name] == TIME:
+                return True
+        return False
+
+    # -- statefuls ------------------------------------------------------------------------------
+    def _arg(self, k: int, role: str) -> str:
+        st = self.m.statefuls[k]
+        return self.render(st.args[role], "loop", len(st.layout))
+
+    def _state_shape(self, k: int) -> str:
+        return self._shape_expr(self.m.statefuls[k].layout, "loop", "N, ")
+
+    def _st_init(self, k: int, indent: str) -> list[str]:
+        st = self.m.statefuls[k]
+        sh = self._state_shape(k)
+        L: list[str] = []
+        if st.kind in ("integ", "initial"):
+            L.append(f"s{k} = _state({self._arg(k, 'init')}, {sh})")
+            L.append(f"o{k} = s{k}")
+        elif st.kind == "smooth":
+            L.append(f"_i = {self._arg(k, 'init')}")
+            for j in range(st.order):
+                L.append(f"s{k}_{j} = _state(_i, {sh})")
+            L.append(f"o{k} = s{k}_{st.order - 1}")
+        elif st.kind == "delay":
+            L.append(f"_T = {self._arg(k, 'time')}")
+            L.append(f"_delay_order({st.order}, dt, _T, {st.owner!r})")
+            L.append(f"_i = {self._arg(k, 'init')} * _T")
+            for j in range(st.order):
+                L.append(f"s{k}_{j} = _state(_i, {sh})")
+            L.append(f"o{k} = s{k}_{st.order - 1} / _T")
+        elif st.kind == "delay_fixed":
+            L.append(f"n{k} = _fixed_order({self._arg(k, 'time')}, dt, {st.owner!r})")
+            L.append(f"o{k} = _state({self._arg(k, 'init')}, {sh})")
+            L.append(f"p{k} = [o{k}] * n{k}")
+            L.append(f"q{k} = 0")
+        elif st.kind == "trend":
+            inp, tm = self._arg(k, "input"), self._arg(k, "time")
+            L.append(f"s{k} = _state({inp} / (1 + {self._arg(k, 'trend')} * {tm}), {sh})")
+            L.append(f"o{k} = _zidz({inp} - s{k}, {tm} * _abs(s{k}))")
+        elif st.kind == "sample_if_true":
+            L.append(f"s{k} = _state({self._arg(k, 'init')}, {sh})")
+            L.append(f"o{k} = _where({self._arg(k, 'cond')}, {self._arg(k, 'input')}, s{k})")
+        else:
+            raise ModelError(f"unknown stateful {st.kind}")
+        return [indent + x for x in L]
+
+    def _st_output(self, k: int, indent: str) -> list[str]:
+        st = self.m.statefuls[k]
+        if st.kind == "delay":
+            return [f"{indent}o{k} = s{k}_{st.order - 1} / {self._arg(k, 'time')}"]
+        if st.kind == "trend":
+            inp, tm = self._arg(k, "input"), self._arg(k, "time")
+            return [f"{indent}o{k} = _zidz({inp} - s{k}, {tm} * _abs(s{k}))"]
+        if st.kind == "sample_if_true":
+            return [f"{indent}o{k} = _where({self._arg(k, 'cond')}, {self._arg(k, 'input')}, s{k})"]
+        return []
+
+    def _st_ddt(self, k: int, indent: str) -> list[str]:
+        st = self.m.statefuls[k]
+        n = st.order
+        L: list[str] = []
+        if st.kind == "integ":
+            L.append(f"d{k} = {self._arg(k, 'input')}")
+        elif st.kind == "smooth":
+            L.append(f"_x = {self._arg(k, 'input')}")
+            if st.int_init:
+                # PySD keeps an integer state for an integer initial value and so truncates the
+                # first input it stores; reproduced for agreement.
+                L.append("if k == 0:")
+                L.append("    _x = np.trunc(_x)")
+            L.append(f"_T = {self._arg(k, 'time')}")
+            L.append(f"d{k}_0 = (_x - s{k}_0) * {n} / _T")
+            for j in range(1, n):
+                L.append(f"d{k}_{j} = (s{k}_{j - 1} - s{k}_{j}) * {n} / _T")
+        elif st.kind == "delay":
+            L.append(f"_T = {self._arg(k, 'time')}")
+            for j in range(n):
+                L.append(f"_f{j} = s{k}_{j} / _T")
+            L.append(f"d{k}_0 = ({self._arg(k, 'input')} - _f0) * {n}")
+            for j in range(1, n):
+                L.append(f"d{k}_{j} = (_f{j - 1} - _f{j}) * {n}")
+        elif st.kind == "trend":
+            L.append(f"d{k} = ({self._arg(k, 'input')} - s{k}) / {self._arg(k, 'time')}")
+        elif st.kind == "delay_fixed":
+            L.append(f"d{k} = {self._arg(k, 'input')}")
+        elif st.kind == "sample_if_true":
+            L.append(f"d{k} = _where({self._arg(k, 'cond')}, {self._arg(k, 'input')}, s{k})")
+        return [indent + x for x in L]
+
+    def _st_update(self, k: int, indent: str) -> list[str]:
+        st = self.m.statefuls[k]
+        L: list[str] = []
+        if st.kind in ("integ", "trend"):
+            L.append(f"s{k} = s{k} + d{k} * dt")
+            if st.kind == "integ":
+                L.append(f"o{k} = s{k}")
+        elif st.kind in ("smooth", "delay"):
+            for j in range(st.order):
+                L.append(f"s{k}_{j} = s{k}_{j} + d{k}_{j} * dt")
+            if st.kind == "smooth":
+                L.append(f"o{k} = s{k}_{st.order - 1}")
+        elif st.kind == "delay_fixed":
+            L.append(f"p{k}[q{k}] = _state(d{k}, {self._state_shape(k)})")
+            L.append(f"q{k} = (q{k} + 1) % n{k}")
+            L.append(f"o{k} = p{k}[q{k}]")
+        elif st.kind == "sample_if_true":
+            L.append(f"s{k} = s{k} * 0 + d{k}")
+        return [indent + x for x in L]
+
+    # -- the function ---------------------------------------------------------------------------
+    def generate(self) -> str:
+        m = self.m
+        names = list(m.variables)
+        const_vars = [n for n in names if self.cls[n] == CONST]
+        time_vars = [n for n in names if self.cls[n] == TIME]
+        dyn_vars = [n for n in names if self.cls[n] == DYN]
+        nst = len(m.statefuls)
+
+        def ordered(vars_: list[str]) -> list[str]:
+            out: list[str] = []
+            done: set[str] = set()
+
+            def visit(n: str) -> None:
+                if n in done:
+                    return
+                done.add(n)
+                if self._given(n) is None:
+                    for d in sorted(self._var_deps(n)[0]):
+                        if self.cls[d] == self.cls[n]:
+                            visit(d)
+                out.append(n)
+
+            for v in vars_:
+                visit(v)
+            return out
+
+        L = self.lines
+        L.append("def run(N, times, save_flags, inputs):")
+        L.append("    T = len(times)")
+        L.append("    n_save = sum(save_flags)")
+        L.append("    dt = float(inputs['__dt__'])")
+        L.append("    _tm0 = times.reshape((T, 1))")
+        for nl in range(1, 9):
+            L.append(f"    _tm{nl} = times.reshape((T, 1{', 1' * nl}))")
+        L.append("    # 1. constants")
+        for n in ordered(const_vars):
+            if self._given(n) is not None:
+                L.append(f"    v_{n} = inputs[{n!r}]")
+            else:
+                L.extend(self._var_code(n, "const", "    "))
+        L.append("    # 2. time paths over the whole grid")
+        for n in ordered(time_vars):
+            if self._given(n) is not None:
+                L.append(f"    P_{n} = inputs[{n!r}]")
+            else:
+                L.extend(self._var_code(n, "time", "    "))
+        # time paths read inside the loop
+        used_time: set[str] = set()
+        for n in dyn_vars:
+            used_time |= {d for d in self._var_deps(n)[0] if self.cls[d] == TIME}
+        for k in range(nst):
+            used_time |= {d for d in self._st_deps(k, m.statefuls[k].args)[0] if self.cls[d] == TIME}
+        used = sorted(used_time)
+        L.append("    # 3. outputs")
+        for n in self.plan.outputs:
+            if self.cls[n] == DYN:
+                L.append(f"    O_{n} = np.empty({self._shape_expr(m.variables[n].dims, 'loop', 'n_save, N, ')})")
+        L.append("    # 4. initialisation at the initial time (dependency order)")
+        L.append("    k = 0")
+        L.append("    t = times[0]")
+        for n in used:
+            L.append(f"    v_{n} = P_{n}[0]")
+        init_roots = [("v", n) for n in dyn_vars] + [("s", k) for k in range(nst)]
+        for kind, key in self._order(init_roots, init=True):
+            if kind == "v":
+                assert isinstance(key, str)
+                if self._given(key) is None:
+                    L.extend(self._var_code(key, "loop", "    "))
+            else:
+                assert isinstance(key, int)
+                L.extend(self._st_init(key, "    "))
+        L.append("    j = 0")
+        L.append("    last = T - 1")
+        L.append("    for k in range(T):")
+        L.append("        if k:")
+        L.append("            t = times[k]")
+        for n in used:
+            L.append(f"            v_{n} = P_{n}[k]")
+        dyn_roots = [("v", n) for n in dyn_vars] + [("s", k) for k in range(nst)]
+        body = 0
+        for kind, key in self._order(dyn_roots, init=False):
+            if kind == "v":
+                assert isinstance(key, str)
+                code = self._var_code(key, "loop", "            ")
+            else:
+                assert isinstance(key, int)
+                code = self._st_output(key, "            ")
+            L.extend(code)
+            body += len(code)
+        if not body:
+            L.append("            pass")
+        L.append("        if save_flags[k]:")
+        saved = [n for n in self.plan.outputs if self.cls[n] == DYN]
+        for n in saved:
+            L.append(f"            O_{n}[j] = v_{n}")
+        L.append("            j += 1")
+        L.append("        if k == last:")
+        L.append("            break")
+        for k in range(nst):
+            L.extend(self._st_ddt(k, "        "))
+        for k in range(nst):
+            L.extend(self._st_update(k, "        "))
+        L.append("    save_idx = np.flatnonzero(np.asarray(save_flags))")
+        L.append("    return {")
+        for n in self.plan.outputs:
+            c = self.cls[n]
+            if c == DYN:
+                L.append(f"        {n!r}: O_{n},")
+            elif c == TIME:
+                L.append(f"        {n!r}: P_{n}[save_idx],")
+            else:
+                L.append(f"        {n!r}: v_{n}[None],")
+        L.append("    }")
+        return PRELUDE + "\n\n" + "\n".join(L) + "\n"
+
+
+def generate(model: ir.ModelIR, plan: Plan) -> tuple[str, dict[str, np.ndarray], dict[str, int]]:
+    """Python source of ``run(N, times, save_flags, inputs)``, its constant tables and the classes.
+
+    Returns
+    -------
+    source
+        Module source defining ``run``.
+    consts
+        Arrays the source refers to by name (lookup tables, array literals, index arrays).
+    classes
+        ``{py_name: 0 const | 1 time | 2 dyn}``.
+    """
+    gen = _Gen(model, plan)
+    src = gen.generate()
+    return src, gen.consts, dict(gen.cls)
+
+
+def check_plan(model: ir.ModelIR, plan: Plan) -> None:
+    """Raise ``ModelError`` for inputs the batch engine cannot take (stocks, control variables)."""
+    for name in plan.const_inputs | plan.time_inputs:
+        var = model.variables.get(name)
+        if var is None:
+            raise ModelError(f"unknown variable '{name}'")
+        if var.control:
+            raise ModelError(f"'{name}' is a control variable; use final_time for FINAL TIME")
+        if any(isinstance(c.expr, ir.StRef) for c in var.components):
+            raise ModelError(f"'{name}' is a stateful variable (stock, smooth, delay…) and cannot be set")
+
+
+def stateful_names(model: ir.ModelIR) -> Mapping[str, str]:
+    """``{py_name: kind}`` of variables defined directly by a stateful function."""
+    out: dict[str, str] = {}
+    for name, var in model.variables.items():
+        for c in var.components:
+            if isinstance(c.expr, ir.StRef):
+                out[name] = model.statefuls[c.expr.index].kind
+    return out

@@ -1,0 +1,277 @@
+"""The batch engine: N ensemble members of a Vensim model in one numpy time loop.
+
+``BatchEngine(path)`` compiles the model once (cached by content hash under
+``sdmission.model.translate.cache_dir()``) and implements ``sdmission.model.engine.Engine``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from sdmission.constants import MEMBER, TIME
+from sdmission.errors import ModelError
+from sdmission.model.batch import codegen, ir
+from sdmission.model.batch.compiler import compile_model
+from sdmission.model.translate import cache_dir, model_hash
+
+# Bump when the IR or the generated code changes meaning: old cache entries are then ignored.
+IR_VERSION = "3"
+# PySD's relative precision for the final time and save times (pysd.py_backend.components.Time).
+RPREC = 1e-5
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_ir(mdl_path: Path | str) -> ir.ModelIR:
+    """The model's IR, compiled on first use and cached by content hash (never beside the ``.mdl``)."""
+    path = Path(mdl_path)
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    digest = model_hash(path)
+    folder = cache_dir() / digest[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    cached = folder / f"batch-ir-v{IR_VERSION}.pkl"
+    if cached.exists():
+        try:
+            with cached.open("rb") as fh:
+                model = pickle.load(fh)
+            if isinstance(model, ir.ModelIR) and model.source_hash == digest:
+                return model
+        except Exception:  # noqa: BLE001 - a corrupt cache entry is rebuilt, never trusted
+            pass
+    model = compile_model(path, digest)
+    _atomic_write(cached, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    return model
+
+
+def time_grid(t0: float, dt: float, final: float, saveper: float) -> tuple[np.ndarray, list[bool], np.ndarray]:
+    """PySD's integration grid, save flags and rounded save times.
+
+    Time advances by repeated addition of ``dt`` (as PySD does); a grid time is saved when it is
+    within ``dt * 1e-5`` of a multiple of ``saveper`` from ``t0``.
+
+    Returns
+    -------
+    times
+        Integration grid, shape ``(T,)``.
+    flags
+        ``T`` booleans, True at save times.
+    save_times
+        Saved times rounded like PySD's output index, shape ``(n_save,)``.
+    """
+    if not (dt > 0 and saveper > 0):
+        raise ModelError(f"TIME STEP and SAVEPER must be positive (got {dt}, {saveper})")
+    if final < t0:
+        raise ModelError(f"FINAL TIME {final} is before INITIAL TIME {t0}")
+    times = [t0]
+    t = t0
+    while t + dt * RPREC < final:
+        t = t + dt
+        times.append(t)
+    prec = dt * RPREC
+    flags = [((tt - t0) % saveper < prec) or ((-(tt - t0)) % saveper < prec) for tt in times]
+    digits = -int(np.log10(dt * RPREC))
+    saved = np.round(np.asarray([tt for tt, f in zip(times, flags) if f]), digits)
+    return np.asarray(times, dtype=float), flags, saved
+
+
+class BatchEngine:
+    """Vectorised engine for one model; see ``sdmission.model.engine.Engine``.
+
+    Parameters
+    ----------
+    mdl_path
+        Vensim model file.
+    """
+
+    name = "batch"
+
+    def __init__(self, mdl_path: Path | str):
+        self.path = Path(mdl_path)
+        self.model = load_ir(self.path)
+        self._fns: dict[codegen.Plan, tuple[Any, dict[str, int]]] = {}
+        self._stateful = codegen.stateful_names(self.model)
+        self._controls = {n: self._control_value(n) for n in ("initial_time", "final_time", "time_step", "saveper")}
+
+    # -- model facts ------------------------------------------------------------------------------
+    def _control_value(self, name: str) -> float:
+        var = self.model.variables.get(name)
+        if var is None or len(var.components) != 1 or not isinstance(var.components[0].expr, ir.Num):
+            raise ModelError(f"{self.path}: control variable '{name}' must be a number for the batch engine")
+        return var.components[0].expr.value
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """Python names of every variable a run can return (not control variables or lookups)."""
+        return tuple(n for n, v in self.model.variables.items() if not v.control)
+
+    @property
+    def constants(self) -> tuple[str, ...]:
+        """Python names of the model's constants (number or array literals)."""
+        return tuple(n for n, v in self.model.variables.items() if v.constant)
+
+    def doc(self) -> dict[str, dict[str, str]]:
+        """``{py_name: {"real_name", "units", "doc"}}`` from the model's own documentation."""
+        return {
+            n: {"real_name": v.real_name, "units": v.units, "doc": v.doc}
+            for n, v in self.model.variables.items()
+        }
+
+    def resolve(self, name: str) -> str:
+        """Python name for a python or Vensim name; ``ModelError`` with a did-you-mean otherwise."""
+        if name in self.model.variables:
+            return name
+        by_real = {v.real_name.lower(): n for n, v in self.model.variables.items()}
+        if name.lower() in by_real:
+            return by_real[name.lower()]
+        close = difflib.get_close_matches(name, list(self.model.variables), n=3)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ModelError(f"'{name}' is not a variable of {self.path.name}{hint}")
+
+    # -- running ----------------------------------------------------------------------------------
+    def _function(self, plan: codegen.Plan) -> tuple[Any, dict[str, int]]:
+        if plan in self._fns:
+            return self._fns[plan]
+        src, consts, classes = codegen.generate(self.model, plan)
+        key = hashlib.sha256(repr((IR_VERSION, sorted(plan.const_inputs), sorted(plan.time_inputs),
+                                   plan.outputs)).encode()).hexdigest()[:16]
+        folder = cache_dir() / self.model.source_hash[:16]
+        folder.mkdir(parents=True, exist_ok=True)
+        file = folder / f"batch-{key}.py"
+        if not file.exists():  # kept for reading and for tracebacks; never imported from disk
+            _atomic_write(file, src.encode())
+        namespace: dict[str, Any] = dict(consts)
+        exec(compile(src, str(file), "exec"), namespace)  # noqa: S102 - our own generated code
+        self._fns[plan] = (namespace["run"], classes)
+        return self._fns[plan]
+
+    def _prepare(self, name: str, da: xr.DataArray, grid: np.ndarray) -> tuple[np.ndarray, bool, int | None]:
+        var = self.model.variables[name]
+        if not isinstance(da, xr.DataArray):
+            raise ModelError(f"input '{name}' must be an xarray.DataArray, got {type(da).__name__}")
+        allowed = {MEMBER, TIME, *var.dims}
+        extra = [d for d in da.dims if d not in allowed]
+        if extra:
+            raise ModelError(f"input '{name}' has dims {extra}; allowed: member, time, {list(var.dims)}")
+        for d in var.dims:
+            if d in da.dims and d in da.coords:
+                elems = list(self.model.subscripts[d])
+                labels = [str(x) for x in da.coords[d].values]
+                if sorted(labels) != sorted(elems):
+                    raise ModelError(f"input '{name}': coords of '{d}' are {labels}, expected {elems}")
+                da = da.sel({d: elems})
+        has_time = TIME in da.dims
+        if has_time:
+            tc = np.asarray(da.coords[TIME].values, dtype=float) if TIME in da.coords else None
+            if tc is None or len(tc) < len(grid):
+                raise ModelError(f"input '{name}': time path must cover the integration grid ({len(grid)} points)")
+            idx = np.searchsorted(tc, grid - 1e-9)
+            idx = np.clip(idx, 0, len(tc) - 1)
+            if not np.allclose(tc[idx], grid, rtol=0, atol=1e-9 * max(1.0, float(np.abs(grid).max()))):
+                raise ModelError(f"input '{name}': time coords must include every integration time step")
+            da = da.isel({TIME: idx})
+        order = ([TIME] if has_time else []) + ([MEMBER] if MEMBER in da.dims else []) + [d for d in var.dims if d in da.dims]
+        arr = np.asarray(da.transpose(*order).values, dtype=float)
+        shape = ([len(grid)] if has_time else []) + [da.sizes[MEMBER] if MEMBER in da.dims else 1]
+        shape += [da.sizes[d] if d in da.dims else 1 for d in var.dims]
+        arr = arr.reshape(shape)
+        tail = self.model.shape(var.dims)
+        arr = np.broadcast_to(arr, tuple(shape[: len(shape) - len(tail)]) + tail)
+        n = da.sizes[MEMBER] if MEMBER in da.dims else None
+        return arr, has_time, n
+
+    def run(
+        self,
+        inputs: Mapping[str, xr.DataArray] | None = None,
+        *,
+        return_vars: Sequence[str] | None = None,
+        final_time: float | None = None,
+    ) -> xr.Dataset:
+        """Simulate all members at once.
+
+        Parameters
+        ----------
+        inputs
+            ``{py_name: DataArray}`` with optional ``member``, ``time`` (integration grid) and
+            subscript dims; other variables keep the model's defaults.
+        return_vars
+            Python names to return; ``None`` returns every variable.
+        final_time
+            Override FINAL TIME.
+
+        Returns
+        -------
+        xr.Dataset
+            Dims ``(member, time, <subscripts>)``, time on the SAVEPER grid.
+        """
+        inputs = dict(inputs or {})
+        c = self._controls
+        final = float(final_time) if final_time is not None else c["final_time"]
+        grid, flags, saved = time_grid(c["initial_time"], c["time_step"], final, c["saveper"])
+        const_in: set[str] = set()
+        time_in: set[str] = set()
+        arrays: dict[str, Any] = {"__dt__": c["time_step"]}
+        n_members: int | None = None
+        member_coord: Any = None
+        for raw, da in inputs.items():
+            name = self.resolve(raw)
+            var = self.model.variables[name]
+            if var.control:
+                raise ModelError(f"'{name}' is a control variable; use final_time for FINAL TIME")
+            if name in self._stateful:
+                raise ModelError(f"'{name}' is a {self._stateful[name]} variable and cannot be set")
+            arr, has_time, n = self._prepare(name, da, grid)
+            if n is not None:
+                if n_members is not None and n != n_members:
+                    raise ModelError(f"inputs disagree on the number of members ({n_members} vs {n})")
+                n_members = n
+                if member_coord is None and MEMBER in da.coords:
+                    member_coord = da.coords[MEMBER].values
+            (time_in if has_time else const_in).add(name)
+            arrays[name] = arr
+        if final_time is not None:
+            const_in.add("final_time")
+            arrays["final_time"] = np.full((1,), final)
+        N = n_members or 1
+        outputs = self.variables if return_vars is None else tuple(self.resolve(v) for v in return_vars)
+        bad = [v for v in outputs if self.model.variables[v].control]
+        if bad:
+            raise ModelError(f"control variables cannot be returned: {bad}")
+        plan = codegen.Plan(frozenset(const_in), frozenset(time_in), tuple(outputs))
+        fn, _ = self._function(plan)
+        with np.errstate(all="ignore"):
+            result = fn(N, grid, flags, arrays)
+        coords: dict[str, Any] = {
+            MEMBER: member_coord if member_coord is not None else np.arange(N),
+            TIME: saved,
+        }
+        data: dict[str, Any] = {}
+        for name in outputs:
+            var = self.model.variables[name]
+            a = result[name]
+            full = (len(saved), N) + self.model.shape(var.dims)
+            a = np.moveaxis(np.broadcast_to(a, full), 1, 0)
+            data[name] = ((MEMBER, TIME, *var.dims), a)
+            for d in var.dims:
+                coords.setdefault(d, list(self.model.subscripts[d]))
+        return xr.Dataset(data, coords=coords)
