@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "ensemble",
     "sensitivity",
     "discover",
+    "units",
 )
 
 EXIT_OK = 0
