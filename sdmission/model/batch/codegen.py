@@ -55,6 +55,11 @@ _not = np.logical_not
 _and = np.logical_and
 _or = np.logical_or
 _take = np.take
+_sum_reduce = np.add.reduce
+_prod_reduce = np.multiply.reduce
+_min_reduce = np.minimum.reduce
+_max_reduce = np.maximum.reduce
+_broadcast_to = np.broadcast_to
 _transpose = np.transpose
 
 
@@ -181,6 +186,11 @@ class _Gen:
         self.consts: dict[str, np.ndarray] = {}
         self.cls: dict[str, int] = {}
         self._classify()
+        # Loop-invariant subexpressions moved out of the time loop: constant ones are computed
+        # once, time-only ones over the whole grid and read per step (same operations, same bits).
+        self.hoisted: list[str] = []
+        self.hoisted_time: list[str] = []
+        self._hoist_names: dict[str, str] = {}
 
     # -- dependency analysis ------------------------------------------------------------------
     def _var_deps(self, name: str) -> tuple[set[str], set[int], bool]:
@@ -290,7 +300,40 @@ class _Gen:
             return "t"
         raise AssertionError("time used in a constant expression")
 
+    def node_class(self, node: ir.Node) -> int:
+        level = CONST
+        for n in _walk(node):
+            if isinstance(n, ir.StRef):
+                return DYN
+            if isinstance(n, ir.Ref):
+                level = max(level, self.cls[n.name])
+            elif isinstance(n, ir.TimeRef) or (isinstance(n, ir.Call) and n.fn in _TIME_FUNCS):
+                level = max(level, TIME)
+        return level
+
     def render(self, node: ir.Node, mode: str, nl: int) -> str:
+        if mode == "loop" and isinstance(node, (ir.Op, ir.Call, ir.Reduce, ir.Lookup, ir.Ref)):
+            level = self.node_class(node)
+            if level == CONST and not (isinstance(node, ir.Ref) and not node.sel):
+                code = self._render(node, "const", nl)
+                if code.isidentifier():
+                    return code
+                if code not in self._hoist_names:
+                    self._hoist_names[code] = f"_h{len(self._hoist_names)}"
+                    self.hoisted.append(f"    {self._hoist_names[code]} = {code}")
+                return self._hoist_names[code]
+            if level == TIME and not isinstance(node, ir.Ref):
+                code = self._render(node, "time", nl)
+                key = "T:" + code
+                if key not in self._hoist_names:
+                    name = f"_h{len(self._hoist_names)}"
+                    self._hoist_names[key] = name
+                    self.hoisted.append(f"    _H{name} = _full({code}, (T, 1{', 1' * nl}))")
+                    self.hoisted_time.append(name)
+                return self._hoist_names[key]
+        return self._render(node, mode, nl)
+
+    def _render(self, node: ir.Node, mode: str, nl: int) -> str:
         if isinstance(node, ir.Num):
             v = node.value
             return f"({v!r})" if v < 0 or not np.isfinite(v) else repr(v)
@@ -335,7 +378,7 @@ class _Gen:
             inner = self.render(node.arg, mode, nl + node.naxes)
             axes = tuple(range(-node.naxes, 0))
             axis = str(axes[0]) if len(axes) == 1 else str(axes)
-            return f"np.{node.fn}({inner}, axis={axis})"
+            return f"_{node.fn}_reduce({inner}, axis={axis})"
         if isinstance(node, ir.Lookup):
             xs, ys = self.m.tables[node.table]
             xn = self._const("_X", np.asarray(xs, dtype=float))
@@ -443,7 +486,10 @@ class _Gen:
             labels, arr = self._spans(c.expr, c.layout)
             full_time = mode != "time" or self._has_time_axis(c.expr)
             if not (arr and labels >= set(c.layout) and full_time):
-                code = f"_full({code}, {self._shape_expr(var.dims, mode, lead_min)})"
+                if mode == "loop" and arr:
+                    code = f"_broadcast_to({code}, {self._shape_expr(var.dims, mode, 'N, ')})"
+                else:
+                    code = f"_full({code}, {self._shape_expr(var.dims, mode, lead_min)})"
             return [f"{indent}{target} = {code}"]
         lines = [f"{indent}{target} = np.full({self._shape_expr(var.dims, mode, lead_full)}, np.nan)"]
         lead_items = ":, :" if mode == "time" else ":"
@@ -636,6 +682,7 @@ class _Gen:
         for k in range(nst):
             used_time |= {d for d in self._st_deps(k, m.statefuls[k].args)[0] if self.cls[d] == TIME}
         used = sorted(used_time)
+        hoist_at = len(L)
         L.append("    # 3. outputs")
         for n in self.plan.outputs:
             if self.cls[n] == DYN:
@@ -645,6 +692,7 @@ class _Gen:
         L.append("    t = times[0]")
         for n in used:
             L.append(f"    v_{n} = P_{n}[0]")
+        init_loads = len(L)
         init_roots = [("v", n) for n in dyn_vars] + [("s", k) for k in range(nst)]
         for kind, key in self._order(init_roots, init=True):
             if kind == "v":
@@ -661,6 +709,7 @@ class _Gen:
         L.append("            t = times[k]")
         for n in used:
             L.append(f"            v_{n} = P_{n}[k]")
+        loop_loads = len(L)
         dyn_roots = [("v", n) for n in dyn_vars] + [("s", k) for k in range(nst)]
         body = 0
         for kind, key in self._order(dyn_roots, init=False):
@@ -686,6 +735,10 @@ class _Gen:
         for k in range(nst):
             L.extend(self._st_update(k, "        "))
         L.append("    save_idx = np.flatnonzero(np.asarray(save_flags))")
+        # Splice the hoisted invariants (known only now that every expression has been rendered).
+        L[loop_loads:loop_loads] = [f"            {h} = _H{h}[k]" for h in self.hoisted_time]
+        L[init_loads:init_loads] = [f"    {h} = _H{h}[0]" for h in self.hoisted_time]
+        L[hoist_at:hoist_at] = ["    # 2b. loop invariants"] + self.hoisted
         L.append("    return {")
         for n in self.plan.outputs:
             c = self.cls[n]
