@@ -15,9 +15,10 @@ follows the published algorithm:
    highest density (ties: higher coverage).
 3. **Pasting.** Repeatedly widen one limit of the chosen box by the ``alpha`` share of the points
    just outside it when that raises the density most; stop when no widening raises it.
-4. **Pruning** (for readable summaries; not in the paper, akin to the EMA Workbench's box
-   inspection): drop the restriction whose removal costs the least density, while that cost is
-   below ``prune_tol`` (absolute density).
+4. **Pruning** (not in the paper; after the EMA Workbench's quasi-p-values): a restriction is
+   dropped when the box's cases of interest are not significantly more frequent than in the box
+   without it (one-sided binomial test, p > ``max_p``), or when dropping it costs less than
+   ``prune_tol`` of density. With few futures this honestly leaves no box at all.
 
 Definitions (for a box B and cases of interest y, e.g. 'target missed')
     coverage = (cases of interest in B) / (all cases of interest)
@@ -34,6 +35,7 @@ from typing import Final
 import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
+from scipy import stats
 
 from sdmission.constants import MEMBER, SCENARIO
 from sdmission.errors import InputError, Problem
@@ -100,6 +102,7 @@ def prim(
     min_coverage: float = 0.5,
     prune_tol: float = 0.01,
     min_points: int = 10,
+    max_p: float = 0.05,
 ) -> PrimResult:
     """Run PRIM on points ``x`` (n, d) with cases of interest ``y`` (n,) (see module docstring).
 
@@ -195,20 +198,28 @@ def prim(
             lo[j] = bound
         else:
             hi[j] = bound
-    # 4. pruning
+    # 4. pruning: drop restrictions that are not significant or barely matter
     while True:
         cur = _box(x, y, lo, hi, labels, full_lo, full_hi)
+        hits = int(round(cur.density * cur.n))
         cands = []
         for lab in cur.restricted:
             j = list(labels).index(lab)
             nlo, nhi = lo.copy(), hi.copy()
             nlo[j], nhi[j] = full_lo[j], full_hi[j]
-            cands.append((cur.density - _box(x, y, nlo, nhi, labels, full_lo, full_hi).density, j))
+            wider = _box(x, y, nlo, nhi, labels, full_lo, full_hi)
+            pval = float(stats.binomtest(hits, cur.n, min(wider.density, 1.0),
+                                         alternative="greater").pvalue) if cur.n else 1.0
+            cands.append((pval, cur.density - wider.density, j))
         if not cands:
             break
-        loss, j = min(cands)
-        if loss > prune_tol:
-            break
+        worst = max(cands)
+        if worst[0] > max_p:
+            j = worst[2]
+        else:
+            loss, j = min((c[1], c[2]) for c in cands)
+            if loss > prune_tol:
+                break
         lo[j], hi[j] = full_lo[j], full_hi[j]
     chosen = _box(x, y, lo, hi, labels, full_lo, full_hi)
     return PrimResult(
