@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "sensitivity",
     "discover",
     "units",
+    "diagram",
 )
 
 EXIT_OK = 0
