@@ -18,6 +18,7 @@ from sdmission.errors import SdmissionError
 # Subcommand modules under sdmission.commands, in the order --help lists them.
 COMMANDS: tuple[str, ...] = (
     "run",
+    "plot",
     "validate",
     "calibrate",
     "optimise",

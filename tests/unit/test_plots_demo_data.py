@@ -7,6 +7,7 @@ the project model's output names, subscripts and units, so the figures meet real
 from __future__ import annotations
 
 import functools
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -51,8 +52,12 @@ def _runs() -> dict[str, xr.Dataset]:
     model = load(DEMO_MDL)
     out = {}
     for name, strength in SCENARIOS.items():
-        frame = model.run(params={"policy_strength": strength}, return_columns=list(OUTPUTS),
-                          flatten_output=False)
+        with warnings.catch_warnings():
+            # PySD 3.14 uses pandas APIs that pandas 3.1 deprecates (inplace=); not ours to fix.
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            frame = model.run(params={"policy_strength": strength},
+                              return_columns=list(OUTPUTS), flatten_output=False)
         out[name] = to_dataset(frame, model.doc, name)
     return out
 
