@@ -384,7 +384,7 @@ def _run_dask(scheduler: str | Any, jobs: list[tuple[int, tuple[Any, ...]]],
             fut = client.submit(run_chunk, *a, pure=False, key=f"sdmission-chunk-{i}-{a[1][:8]}-"
                                 f"{os.getpid()}-{_time.time_ns()}")
             futures[fut] = i
-        for fut in as_completed(list(futures)):
+        for fut in as_completed(list(futures), loop=client.loop):
             ds = fut.result()
             done(futures[fut], ds)
             fut.release()
