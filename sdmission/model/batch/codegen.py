@@ -119,12 +119,23 @@ def _delay_order(order, dt, delay_time, name):
     return order
 
 
-def _fixed_order(delay_time, dt, name):
+def _fixed_order(delay_time, dt, shape):
+    # PySD: order = round(max(delay_time / dt, 1) + 1e-6), fixed at initialisation; here per member
+    # (and element), so members with different delay times run side by side.
     orders = np.round(np.maximum(np.asarray(delay_time, dtype=float) / dt, 1) + 1e-6)
-    if orders.size and np.any(orders != orders.flat[0]):
-        raise ModelError(f"'{name}': DELAY FIXED time differs between members or elements; "
-                         "the batch engine needs one delay length")
-    return int(orders.flat[0])
+    return np.broadcast_to(orders, shape).astype(np.intp)
+
+
+def _fixed_pipe(init, orders):
+    pipe = np.empty((int(orders.max()),) + orders.shape)
+    pipe[...] = init
+    return pipe
+
+
+def _fixed_push(pipe, ptr, orders, value):
+    np.put_along_axis(pipe, ptr[None], np.broadcast_to(value, ptr.shape)[None], axis=0)
+    ptr = (ptr + 1) % orders
+    return ptr, np.take_along_axis(pipe, ptr[None], axis=0)[0]
 '''
 
 
@@ -550,10 +561,10 @@ class _Gen:
                 L.append(f"s{k}_{j} = _state(_i, {sh})")
             L.append(f"o{k} = s{k}_{st.order - 1} / _T")
         elif st.kind == "delay_fixed":
-            L.append(f"n{k} = _fixed_order({self._arg(k, 'time')}, dt, {st.owner!r})")
+            L.append(f"n{k} = _fixed_order({self._arg(k, 'time')}, dt, {sh})")
             L.append(f"o{k} = _state({self._arg(k, 'init')}, {sh})")
-            L.append(f"p{k} = [o{k}] * n{k}")
-            L.append(f"q{k} = 0")
+            L.append(f"p{k} = _fixed_pipe(o{k}, n{k})")
+            L.append(f"q{k} = np.zeros({sh}, dtype=np.intp)")
         elif st.kind == "trend":
             inp, tm = self._arg(k, "input"), self._arg(k, "time")
             L.append(f"s{k} = _state({inp} / (1 + {self._arg(k, 'trend')} * {tm}), {sh})")
@@ -621,9 +632,7 @@ class _Gen:
             if st.kind == "smooth":
                 L.append(f"o{k} = s{k}_{st.order - 1}")
         elif st.kind == "delay_fixed":
-            L.append(f"p{k}[q{k}] = _state(d{k}, {self._state_shape(k)})")
-            L.append(f"q{k} = (q{k} + 1) % n{k}")
-            L.append(f"o{k} = p{k}[q{k}]")
+            L.append(f"q{k}, o{k} = _fixed_push(p{k}, q{k}, n{k}, d{k})")
         elif st.kind == "sample_if_true":
             L.append(f"s{k} = s{k} * 0 + d{k}")
         return [indent + x for x in L]

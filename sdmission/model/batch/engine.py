@@ -25,7 +25,7 @@ from sdmission.model.batch.compiler import compile_model
 from sdmission.model.translate import cache_dir, model_hash
 
 # Bump when the IR or the generated code changes meaning: old cache entries are then ignored.
-IR_VERSION = "3"
+IR_VERSION = "4"
 # PySD's relative precision for the final time and save times (pysd.py_backend.components.Time).
 RPREC = 1e-5
 
