@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from sdmission.cli import main
-from sdmission.commands.diagram import group_view, layout, slug
+from sdmission.commands.diagram import slug
+from sdmission.model.structure import group_view, layout
 from sdmission.model.structure import dependency_graph
 from tests.unit.test_structure import POPULATION
 
