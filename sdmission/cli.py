@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "discover",
     "units",
     "diagram",
+    "simulate",
 )
 
 EXIT_OK = 0

@@ -1,0 +1,148 @@
+"""``python -m sdmission simulate MODEL.mdl [--engine pysd|batch] [--set NAME=VALUE …] --out FILE.nc``.
+
+Runs any Vensim model with its own defaults (plus ``--set`` changes to constants) and writes every
+variable to netCDF with ``units`` and ``long_name`` from PySD's variable table (``model.doc``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import math
+import os
+import shlex
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from sdmission import __version__
+from sdmission.errors import InputError, ModelError, Problem
+from sdmission.model import translate
+
+HELP = "simulate one Vensim model with its defaults (and --set changes) and write a netCDF file"
+ENGINES = ("batch", "pysd")
+_CONTROL = frozenset({"time", "initial_time", "final_time", "time_step", "saveper"})
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", type=Path, help="Vensim .mdl file")
+    parser.add_argument("--engine", choices=ENGINES, default="batch",
+                        help="batch (default, vectorised) or pysd (the reference)")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
+                        help="change a model constant (python or Vensim name); repeatable")
+    parser.add_argument("--final-time", type=float, default=None, metavar="T",
+                        help="override FINAL TIME")
+    parser.add_argument("--out", type=Path, required=True, help="output netCDF file")
+
+
+def _doc(model_path: Path) -> list[dict[str, Any]]:
+    """PySD's variable table as records (Real Name, Py Name, Units, Type, …)."""
+    doc = translate.load(model_path).doc
+    return [dict(r) for r in doc.to_dict("records")]
+
+
+def parse_sets(sets: Sequence[str], doc: list[dict[str, Any]]) -> dict[str, float]:
+    """``NAME=VALUE`` strings → ``{py_name: value}``; every problem is reported at once.
+
+    NAME must be a model constant (PySD type ``Constant``), given by python or Vensim name; VALUE a
+    finite float.
+    """
+    constants = {str(r["Py Name"]): r for r in doc if r.get("Type") == "Constant"}
+    by_real = {str(r["Real Name"]).lower(): py for py, r in constants.items()}
+    everything = {str(r["Py Name"]) for r in doc} | {str(r["Real Name"]) for r in doc}
+    out: dict[str, float] = {}
+    problems: list[Problem] = []
+    for item in sets:
+        key = f"--set {item}"
+        name, sep, raw = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            problems.append(Problem("expected NAME=VALUE", key=key))
+            continue
+        py = name if name in constants else by_real.get(name.lower())
+        if py is None:
+            if name in everything or name.lower() in {n.lower() for n in everything}:
+                problems.append(Problem(f"'{name}' is not a constant of the model; only constants can be set",
+                                        key=key))
+            else:
+                close = difflib.get_close_matches(name, list(constants) + [str(constants[c]["Real Name"])
+                                                                           for c in constants], n=3)
+                hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+                problems.append(Problem(f"'{name}' is not a model constant{hint}", key=key))
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            problems.append(Problem(f"value '{raw.strip()}' is not a number", key=key))
+            continue
+        if not math.isfinite(value):
+            problems.append(Problem(f"value '{raw.strip()}' is not a finite number", key=key))
+            continue
+        out[py] = value
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def write_netcdf(ds: xr.Dataset, path: Path) -> None:
+    """Write ``ds`` to ``path`` atomically (temporary file in the same folder, then ``os.replace``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def simulate(model_path: Path, engine: str, sets: dict[str, float], final_time: float | None,
+             doc: list[dict[str, Any]]) -> xr.Dataset:
+    """Run the model and label the result (units, long_name, provenance)."""
+    import pysd
+
+    from sdmission.model.engines import load_engine
+
+    eng = load_engine(model_path, engine)
+    inputs = {name: xr.DataArray(value) for name, value in sets.items()}
+    # The same variables from both engines: everything but control variables and lookup tables.
+    names = [str(r["Py Name"]) for r in doc
+             if str(r["Py Name"]) not in _CONTROL and r.get("Type") != "Lookup"]
+    ds = eng.run(inputs, return_vars=names, final_time=final_time)
+    by_py = {str(r["Py Name"]): r for r in doc}
+    for name in ds.data_vars:
+        row = by_py.get(str(name), {})
+        units = row.get("Units")
+        ds[name].attrs["units"] = "" if units is None or (isinstance(units, float) and math.isnan(units)) else str(units)
+        ds[name].attrs["long_name"] = str(row.get("Real Name", name))
+    ds.attrs.update({
+        "model_file": str(model_path),
+        "model_sha256": translate.model_hash(model_path),
+        "engine": engine,
+        "settings": "; ".join(f"{k}={v!r}" for k, v in sets.items()),
+        "final_time": "" if final_time is None else repr(final_time),
+        "sdmission_version": __version__,
+        "pysd_version": pysd.__version__,
+        "command": shlex.join(["python", "-m", "sdmission", *sys.argv[1:]]),
+    })
+    return ds
+
+
+def run(args: argparse.Namespace) -> int:
+    model_path: Path = args.model
+    if not model_path.is_file():
+        raise ModelError(f"model file not found: {model_path}")
+    if args.out.suffix != ".nc":
+        raise InputError([Problem(f"output must be a .nc file, got '{args.out}'", key="--out")])
+    doc = _doc(model_path)
+    sets = parse_sets(args.sets, doc)
+    ds = simulate(model_path, args.engine, sets, args.final_time, doc)
+    write_netcdf(ds, args.out)
+    print(f"wrote {args.out} ({len(ds.data_vars)} variables, {ds.sizes['time']} times, engine {args.engine})")
+    return 0
