@@ -18,11 +18,14 @@ import re
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 from matplotlib import rc_context
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Polygon
+from matplotlib.text import Text
 
 from sdmission.model.structure import group_view, layout
 
@@ -121,13 +124,13 @@ def draw_group(graph: nx.MultiDiGraph, group: str) -> Figure:
             f"{len(placed) - n_stub} variables ({n_stock} stocks); {n_stub} inputs from other groups in <grey>; "
             "boxes = stocks, thick arrows = flows, green + / red − = link polarity",
             fontsize=7.5, color="#555555", va="center", ha="left")
-    artists = {}
+    artists: dict[str, Text] = {}
     for k, p in placed.items():
         x, y = xy[k]
         label = _wrap(p.label)
         if p.kind == "stub":
             label = _wrap(f"<{p.label}>") + f"\n{p.source_group}"
-        style = dict(fontsize=8, ha="center", va="center", color=COLORS.get(p.kind, "#222222"), zorder=3)
+        style: dict[str, Any] = dict(fontsize=8, ha="center", va="center", color=COLORS.get(p.kind, "#222222"), zorder=3)
         if p.kind == "stock":
             bbox = dict(boxstyle="square,pad=0.45", fc="#e8eef9", ec=COLORS["stock"], lw=1.4)
             artists[k] = ax.text(x, y, label, fontweight="bold", bbox=bbox, **style)
@@ -148,34 +151,39 @@ def draw_group(graph: nx.MultiDiGraph, group: str) -> Figure:
     return fig
 
 
-def _valve(ax: object, x: float, y: float) -> None:
+def _valve(ax: Axes, x: float, y: float) -> None:
     w, h = 0.07, 0.07
-    ax.add_patch(Polygon([(x - w, y - h), (x + w, y + h), (x + w, y - h), (x - w, y + h)], closed=True,  # type: ignore[attr-defined]
+    ax.add_patch(Polygon([(x - w, y - h), (x + w, y + h), (x + w, y - h), (x - w, y + h)], closed=True,
                          fc="#1f3b73", ec="none", zorder=4))
 
 
-def _arrow(ax: object, a: tuple[float, float], b: tuple[float, float], ta: object, tb: object, sign: str,
+def _arrow(ax: Axes, a: tuple[float, float], b: tuple[float, float], ta: Text, tb: Text, sign: str,
            flow: int, backward: bool) -> None:
+    # Text artists clip the arrow at their (drawn) box; matplotlib's stubs only name Patch here
+    patch_a: Any = ta
+    patch_b: Any = tb
     if flow:
-        src, dst = (ta, tb)
+        rad = 0.0
         patch = FancyArrowPatch(a, b, arrowstyle="-|>,head_length=6,head_width=4", lw=2.6, color="#1f3b73",
-                                connectionstyle="arc3,rad=0.0", patchA=src, patchB=dst, zorder=2,
+                                connectionstyle="arc3,rad=0.0", patchA=patch_a, patchB=patch_b, zorder=2,
                                 shrinkA=2, shrinkB=2, alpha=0.85)
     else:
         span = abs(b[0] - a[0]) / COL_W
         rad = min(0.4, 0.5 / max(1.0, span)) if backward else 0.08
         patch = FancyArrowPatch(a, b, arrowstyle="-|>,head_length=4,head_width=2.2", lw=0.7,
                                 color="#c0392b" if backward else "#5b6f8a", alpha=0.75,
-                                connectionstyle=f"arc3,rad={rad}", patchA=ta, patchB=tb, zorder=1,
-                                shrinkA=1, shrinkB=1, linestyle="-" if not backward else (0, (3, 2)))
-    ax.add_patch(patch)  # type: ignore[attr-defined]
+                                connectionstyle=f"arc3,rad={rad}", patchA=patch_a, patchB=patch_b, zorder=1,
+                                shrinkA=1, shrinkB=1, linestyle=(0, (3, 2)) if backward else "-")
+    ax.add_patch(patch)
     if sign in SIGN_COLORS:
-        path = patch.get_path()
-        verts = path.vertices
-        if len(verts):
-            mx, my = verts[int(len(verts) * 0.75)] if len(verts) > 2 else (0.25 * a[0] + 0.75 * b[0], 0.25 * a[1] + 0.75 * b[1])
-            ax.text(mx, my + 0.05, "+" if sign == "+" else "−", fontsize=7, color=SIGN_COLORS[sign],  # type: ignore[attr-defined]
-                    ha="center", va="center", fontweight="bold", zorder=4)
+        # point at t = 0.8 on matplotlib's arc3 quadratic Bezier (data units are close to isotropic)
+        (x1, y1), (x2, y2) = a, b
+        cx, cy = (x1 + x2) / 2 + rad * (y2 - y1), (y1 + y2) / 2 - rad * (x2 - x1)
+        t = 0.8
+        mx = (1 - t) ** 2 * x1 + 2 * (1 - t) * t * cx + t**2 * x2
+        my = (1 - t) ** 2 * y1 + 2 * (1 - t) * t * cy + t**2 * y2
+        ax.text(mx, my + 0.06, "+" if sign == "+" else "\u2212", fontsize=7, color=SIGN_COLORS[sign],
+                ha="center", va="center", fontweight="bold", zorder=4)
 
 
 def groups_of(graph: nx.MultiDiGraph) -> Iterable[str]:

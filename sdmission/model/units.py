@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from pysd.translators.structures import abstract_expressions as ae
 
-from sdmission.model.structure import abstract_model, elements, norm, read_equations, render
+from sdmission.model.structure import RawEquation, abstract_model, elements, norm, read_equations, render
 
 # unit name (lower case) -> (scale, {base: exponent})
 _KNOWN: dict[str, tuple[float, dict[str, int]]] = {
@@ -442,9 +442,9 @@ def check_units(mdl: Path | str, overrides: Mapping[str, str] | None = None, *,
     path = Path(mdl)
     am = abstract_model(path)
     raw = {(norm(eq.name), tuple(s.replace(" ", "").lower() for s in eq.subscripts)): eq for eq in read_equations(path)}
-    raw_by_name: dict[str, list[Any]] = {}
-    for (name, _), eq in raw.items():
-        raw_by_name.setdefault(name, []).append(eq)
+    raw_by_name: dict[str, list[RawEquation]] = {}
+    for (name, _), raw_eq in raw.items():
+        raw_by_name.setdefault(name, []).append(raw_eq)
     problems: list[UnitProblem] = []
     declared: dict[str, Unit | None] = {}
     elems = elements(am)
@@ -526,7 +526,7 @@ def _expect_top(ch: _Checker, node: Any, want: Unit | None, what: str, report: A
         report(what, str(want), str(got), node)
 
 
-def _eq_text(raw_by_name: Mapping[str, list[Any]], key: str) -> str:
+def _eq_text(raw_by_name: Mapping[str, list[RawEquation]], key: str) -> str:
     eqs = raw_by_name.get(key)
     return eqs[0].text if eqs else ""
 
