@@ -24,7 +24,7 @@ import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Final, ParamSpec, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar, cast
 
 import matplotlib as mpl
 import numpy as np
@@ -52,7 +52,7 @@ from sdmission.constants import (
 from sdmission.errors import InputError, Problem
 from sdmission.targets import Target, TargetSet
 
-Runs = xr.Dataset | Mapping[str, xr.Dataset]
+Runs = xr.Dataset | Mapping[str, xr.Dataset] | Sequence[xr.Dataset]
 
 WIDTH_IN: Final = 6.3  # A4 text width, 16 cm
 DISCOUNT_RATE: Final = 0.0225  # Dutch standard discount rate (Werkgroep discontovoet 2020), real
@@ -81,6 +81,10 @@ ROUTE_COLORS: Final = {
     "ccs": "#AA4499",
     "circular": "#117733",
 }
+# Clusters and functions get hues the route palette does not use, so side-by-side panels never
+# give one colour two meanings (Tol 'light'/'vibrant' subsets; colour-blind safe).
+CLUSTER_PALETTE: Final = ("#332288", "#EE8866", "#882255", "#77AADD", "#999933", "#FFAABB")
+FUNCTION_PALETTE: Final = ("#332288", "#EE7733", "#882255", "#0077BB", "#999933", "#EE3377")
 LINESTYLES: Final[tuple[Any, ...]] = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)),
                                       (0, (1, 1)), (0, (8, 2, 2, 2)))
 
@@ -162,16 +166,28 @@ def as_runs(data: Runs) -> dict[str, xr.Dataset]:
     """Normalise results to ``{scenario name: Dataset}`` (order kept).
 
     A single Dataset is named by its ``scenario`` coordinate or attr (``"scenario"`` if neither);
-    a Dataset with a ``scenario`` dim is split along it.
+    a Dataset with a ``scenario`` dim is split along it; a list of Datasets is named the same way.
     """
     if isinstance(data, xr.Dataset):
         if SCENARIO in data.dims:
             return {str(s): data.sel({SCENARIO: s}) for s in data[SCENARIO].values}
         return {_scenario_name(data): data}
+    if isinstance(data, Sequence) and not isinstance(data, str):
+        out_list: dict[str, xr.Dataset] = {}
+        for i, ds in enumerate(data):
+            if not isinstance(ds, xr.Dataset):
+                raise InputError([Problem(f"results[{i}] is a {type(ds).__name__}, not an "
+                                          "xarray.Dataset", key="results")])
+            name = _scenario_name(ds)
+            if name in out_list:
+                raise InputError([Problem(f"scenario '{name}' is given twice", key="results")])
+            out_list[name] = ds
+        if out_list:
+            return out_list
     if not isinstance(data, Mapping) or not data:
         raise InputError([Problem("figures need at least one result Dataset", key="results")])
     out: dict[str, xr.Dataset] = {}
-    for name, ds in data.items():
+    for name, ds in cast(Mapping[str, Any], data).items():
         if not isinstance(ds, xr.Dataset):
             raise InputError([Problem(f"results '{name}' is a {type(ds).__name__}, not an "
                                       "xarray.Dataset", key="results")])
@@ -215,7 +231,8 @@ def category_colors(dim: str, elements: Sequence[str]) -> list[str]:
     """Colours for the elements of a subscript (routes keep semantic colours)."""
     if dim == ROUTE:
         return [ROUTE_COLORS.get(e, MUTED[i % len(MUTED)]) for i, e in enumerate(elements)]
-    return [MUTED[i % len(MUTED)] for i in range(len(elements))]
+    palette = {CLUSTER: CLUSTER_PALETTE, FUNCTION: FUNCTION_PALETTE}.get(dim, MUTED)
+    return [palette[i % len(palette)] for i in range(len(elements))]
 
 
 def npv(cost: xr.DataArray, rate: float = DISCOUNT_RATE, start: int = NPV_START) -> xr.DataArray:
@@ -257,7 +274,7 @@ def _styled(func: Callable[_P, _R]) -> Callable[_P, _R]:
 
     @functools.wraps(func)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with mpl.rc_context(_STYLE):
+        with mpl.rc_context(cast(Any, _STYLE)):
             return func(*args, **kwargs)
 
     return wrapper
@@ -400,8 +417,14 @@ def _target_handle(targets: TargetSet, lang: str) -> Line2D:
 
 
 def _fig_legend(fig: Figure, handles: Sequence[Any], ncols: int) -> None:
-    fig.legend(handles=list(handles), loc="outside upper center", ncols=ncols,
-               columnspacing=1.4)
+    """A legend above the panels, with as many columns (up to ``ncols``) as fit the width."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    for n in range(max(ncols, 1), 0, -1):
+        legend = fig.legend(handles=list(handles), loc="outside upper center", ncols=n,
+                            columnspacing=1.4)
+        if n == 1 or legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width:
+            return
+        legend.remove()
 
 
 def _model_source(runs: Mapping[str, xr.Dataset], lang: str) -> str:
@@ -909,3 +932,12 @@ def all_figures(data: Runs, targets: TargetSet | None = None, *,
         yield f"emissions_{name}", emission_wedges(one, lang=lang)
         yield f"innovation_{name}", innovation_system(one, lang=lang)
         yield f"public_cost_{name}", public_cost(one, lang=lang)
+
+
+def save_all(datasets: Runs, out_dir: Any, lang: str = "en",
+             formats: Sequence[str] = ("png", "svg"), targets: Any = None) -> list[Any]:
+    """Draw and write every figure: :func:`sdmission.commands.plot.save_all` (saving lives there;
+    this name is kept here for ``run --plots``)."""
+    from sdmission.commands.plot import save_all as _save_all
+
+    return _save_all(datasets, out_dir, lang=lang, formats=formats, targets=targets)

@@ -64,8 +64,13 @@ def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def default_results(folder: Path = DEFAULT_RESULTS) -> list[Path]:
-    """Every ``*.nc`` in ``folder``, sorted; none is an error that says what to run first."""
-    found = sorted(folder.glob("*.nc"))
+    """Every ``*.nc`` in ``folder`` (shipped scenarios first, baseline leading; then by name);
+    none is an error that says what to run first."""
+    from sdmission.plots import SCENARIO_COLORS
+
+    shipped = list(SCENARIO_COLORS)  # shipped scenarios first, in their documented order
+    found = sorted(folder.glob("*.nc"), key=lambda p: (
+        shipped.index(p.stem) if p.stem in shipped else len(shipped), p.stem))
     if not found:
         raise InputError([Problem("no result files (*.nc) found; run `python -m sdmission run` "
                                   "first or name the files", file=folder)])
@@ -121,7 +126,7 @@ def save_figure(fig: Figure, out_dir: Path, stem: str, formats: Sequence[str]) -
 
 
 def save_all(
-    datasets: Mapping[str, xr.Dataset],
+    datasets: xr.Dataset | Mapping[str, xr.Dataset] | Sequence[xr.Dataset],
     out_dir: Path | str,
     lang: str = "en",
     formats: Sequence[str] = ("png", "svg"),
@@ -132,7 +137,8 @@ def save_all(
     Parameters
     ----------
     datasets
-        ``{scenario: result Dataset}`` (dims ``time`` [, ``member``] + subscripts).
+        ``{scenario: result Dataset}``, or a list of result Datasets named by their ``scenario``
+        coordinate (dims ``time`` [, ``member``] + subscripts).
     out_dir
         Folder for the files (created if missing).
     lang
@@ -165,7 +171,7 @@ def save_all(
     out = Path(out_dir)
     suffix = "" if lang == "en" else f"_{lang}"
     written: list[Path] = []
-    for stem, fig in plots.all_figures(dict(datasets), target_set, lang=lang):
+    for stem, fig in plots.all_figures(datasets, target_set, lang=lang):
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)  # scenario names end up in file names
         written += save_figure(fig, out, safe + suffix, fmts)
     return written

@@ -328,3 +328,10 @@ def test_figures_do_not_touch_pyplot_state(runs):
 
     plots.circular_share(runs)
     assert "matplotlib.pyplot" not in sys.modules or not sys.modules["matplotlib.pyplot"].get_fignums()
+
+
+def test_a_list_of_datasets_is_named_by_scenario_coord(runs):
+    named = plots.as_runs([runs["baseline"], runs["mission-mix"]])
+    assert list(named) == ["baseline", "mission-mix"]
+    with pytest.raises(InputError, match="scenario 'baseline' is given twice"):
+        plots.as_runs([runs["baseline"], runs["baseline"]])
