@@ -1,40 +1,38 @@
 """Each instrument moves emissions, circularity or the innovation system through a named causal path.
 
-One run per lever setting against the model's own defaults (PySD, to 2040); the path each test
-names is documented in models/README.md ('Instruments and their causal paths').
+One run per lever setting against the model's own defaults (batch engine, to 2040; the batch engine
+equals PySD on this model, see tests of the batch engine); the path each test names is documented
+in models/README.md ('Instruments and their causal paths').
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from tests.integration.test_model_credibility import _model, _as_param
-
-import warnings
 from functools import cache
+
+import xarray as xr
+
+from sdmission.model.engines import load_engine
+from tests.conftest import PROJECT_MODEL
 
 FINAL = 2040
 OUTPUTS = ("industry_ghg", "circular_share", "innovation_function", "readiness", "legitimacy",
            "material_input", "clean_production_share", "governance_index")
 
 
-def _path(points: dict[float, float]) -> pd.Series:
-    t = np.arange(2015, FINAL + 0.25, 0.25)
-    return pd.Series(np.interp(t, list(points), list(points.values())), index=t)
+def _path(points: dict[float, float]) -> xr.DataArray:
+    """A knot path sampled on the integration grid (dt = 0.25 yr)."""
+    t = np.arange(2015, FINAL + 0.125, 0.25)
+    return xr.DataArray(np.interp(t, list(points), list(points.values())), coords={"time": t}, dims=["time"])
 
 
 @cache
 def _run(key: tuple) -> dict[str, np.ndarray]:
-    m = _model()
-    params = {}
-    for k, v in key:
-        params[k] = _path(dict(v)) if isinstance(v, tuple) else _as_param(m, k, v)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = m.run(params=params, return_columns=list(OUTPUTS), final_time=FINAL, flatten_output=False, reload=True)
-    return {c: np.stack([np.asarray(x, dtype=float) for x in out[c]]) for c in OUTPUTS}
+    inputs = {k: _path(dict(v)) if isinstance(v, tuple) else xr.DataArray(float(v)) for k, v in key}
+    ds = load_engine(PROJECT_MODEL, "batch").run(inputs, return_vars=list(OUTPUTS), final_time=FINAL)
+    return {c: ds[c].isel(member=0).values for c in OUTPUTS}
 
 
 def run(**params) -> dict[str, np.ndarray]:

@@ -1,6 +1,8 @@
-"""Credibility tests of the project model (issue #2 item 6), run on the real model with PySD.
+"""Credibility tests of the project model (issue #2 item 6), run on the real model.
 
-Extreme conditions, stock and mass balances, and convergence when the time step halves.
+Extreme conditions run on the batch engine (checked against PySD to rtol 1e-9 by the batch engine's
+own tests and by ``test_batch_matches_pysd_on_an_extreme_case`` below); stock and mass balances and
+convergence when the time step halves need other time steps and run on PySD, the reference engine.
 """
 
 from __future__ import annotations
@@ -46,12 +48,18 @@ def levers() -> pd.DataFrame:
     return doc[doc["Comment"].astype(str).str.startswith("[lever]")]
 
 
+def _columns() -> list[str]:
+    return sorted(set(FRACTIONS + NONNEGATIVE_FLOWS + tuple(stocks())) | {
+        "materials_in_use", "products_to_use", "uncollected", "collected", "recycling_losses",
+        "forced_retirement", "retrofit_out", "early_retirement"})
+
+
 @cache
 def _run(key: tuple, final_time: float = 2050, time_step: float | None = None, saveper: float | None = None):
     params = dict(key)
-    cols = sorted(set(FRACTIONS + NONNEGATIVE_FLOWS + tuple(stocks())) | {
-        "materials_in_use", "products_to_use", "uncollected", "collected", "recycling_losses",
-        "forced_retirement", "retrofit_out", "early_retirement"})
+    if time_step is None and saveper is None:
+        return _run_batch(key, final_time)
+    cols = _columns()
     m = _model()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -61,7 +69,15 @@ def _run(key: tuple, final_time: float = 2050, time_step: float | None = None, s
             return_columns=cols, final_time=final_time, time_step=time_step, saveper=saveper,
             flatten_output=False, reload=True,
         )
-    return out
+    return {c: np.stack([np.asarray(v, dtype=float) for v in out[c]]) for c in cols}
+
+
+def _run_batch(key: tuple, final_time: float) -> dict[str, np.ndarray]:
+    from sdmission.model.engines import load_engine
+
+    engine = load_engine(PROJECT_MODEL, "batch")
+    ds = engine.run({k: xr.DataArray(float(v)) for k, v in key}, return_vars=_columns(), final_time=final_time)
+    return {c: ds[c].isel(member=0).values for c in _columns()}
 
 
 def _as_param(m, name: str, value: float):
@@ -76,9 +92,9 @@ def run(final_time: float = 2050, time_step: float | None = None, saveper: float
     return _run(tuple(sorted(params.items())), final_time, time_step, saveper)
 
 
-def series(out: pd.DataFrame, name: str) -> np.ndarray:
-    """Column of a run as an array of shape (time, *subscripts)."""
-    return np.stack([np.asarray(v, dtype=float) for v in out[name]])
+def series(out: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """One variable of a run as an array of shape (time, *subscripts)."""
+    return out[name]
 
 
 def _limits(which: int) -> dict[str, float]:
@@ -102,7 +118,7 @@ EXTREMES = {
 @pytest.mark.parametrize("case", list(EXTREMES))
 def test_extreme_conditions_stay_physical(case: str) -> None:
     out = run(**EXTREMES[case])
-    for name in out.columns:
+    for name in out:
         x = series(out, name)
         assert np.all(np.isfinite(x)), f"{case}: {name} has NaN/inf"
     for name in stocks():
@@ -163,3 +179,16 @@ def test_converges_when_dt_halves() -> None:
         e_model = np.max(np.abs(y[0.25] - y[0.125]) / np.abs(y[0.125]))
         assert e_model < 0.02, f"{name}: dt=0.25 differs {e_model:.2%} from dt=0.125"
         assert e_model < e_coarse, f"{name}: no convergence ({e_model:.3%} vs {e_coarse:.3%})"
+
+
+def test_batch_matches_pysd_on_an_extreme_case() -> None:
+    """The extreme-condition runs use the batch engine; it must equal PySD here too."""
+    key = tuple(sorted(EXTREMES["levers_at_upper_limits"].items()))
+    batch = _run_batch(key, 2030)
+    m = _model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = m.run(params={k: _as_param(m, k, v) for k, v in key}, return_columns=["industry_ghg", "capacity"],
+                    final_time=2030, flatten_output=False, reload=True)
+    for c in ("industry_ghg", "capacity"):
+        np.testing.assert_allclose(batch[c], np.stack([np.asarray(v, dtype=float) for v in ref[c]]), rtol=1e-9)
