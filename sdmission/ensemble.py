@@ -433,18 +433,23 @@ def target_checks(ds: xr.Dataset, target_sets: Mapping[str, TargetSet]) -> dict[
 
 
 def pmet_table(checks: Mapping[str, xr.Dataset]) -> list[dict[str, Any]]:
-    """Rows ``scenario, target_set, target, label, p_met, members`` (plus an ``all`` row)."""
+    """Rows ``scenario, target_set, target, label, p_met, members, nonfinite`` (plus ``all``).
+
+    ``nonfinite`` counts members whose metric is NaN or infinite at the target year: they count as
+    not met in ``p_met`` (a failed simulation is not a success) and are reported so they are seen.
+    """
     rows: list[dict[str, Any]] = []
     for name, res in checks.items():
         n = res.sizes[MEMBER]
-        for t in res[TARGET].values:
+        bad = ~np.isfinite(np.asarray(res["value"].transpose(MEMBER, TARGET).values, dtype=float))
+        for i, t in enumerate(res[TARGET].values):
             r = res.sel({TARGET: t})
             rows.append({"scenario": name, "target_set": res.attrs["target_set"], "target": str(t),
                          "label": str(r["label"].values), "p_met": float(r["met"].mean()),
-                         "members": n})
+                         "members": n, "nonfinite": int(bad[:, i].sum())})
         rows.append({"scenario": name, "target_set": res.attrs["target_set"], "target": "all",
                      "label": "every target of the set", "p_met": float(res["all_met"].mean()),
-                     "members": n})
+                     "members": n, "nonfinite": int(bad.any(axis=1).sum())})
     return rows
 
 

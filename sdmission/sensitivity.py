@@ -129,8 +129,12 @@ def sobol_indices(space: UncertaintySpace, y: NDArray[np.float64], metrics: Sequ
     for i, _m in enumerate(metrics):
         col = np.asarray(y[:, i], dtype=float)
         if not np.all(np.isfinite(col)):
-            raise InputError([Problem(f"metric '{metrics[i].id}' has non-finite values in "
-                                      f"{int(np.sum(~np.isfinite(col)))} runs", key=metrics[i].id)])
+            bad = np.flatnonzero(~np.isfinite(col))
+            raise InputError([Problem(
+                f"metric '{metrics[i].id}' is not finite in {bad.size} of {col.size} runs (members "
+                f"{', '.join(map(str, bad[:10]))}{', …' if bad.size > 10 else ''}); Sobol' indices "
+                "need every run: narrow the ranges that break the model, or exclude them",
+                key=metrics[i].id)])
         var[i] = float(np.var(col))
         if var[i] <= 1e-24 * max(1.0, float(np.mean(col)) ** 2):
             continue

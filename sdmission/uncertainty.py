@@ -621,6 +621,14 @@ def engine_inputs(
     """
     out: dict[str, xr.DataArray] = {}
     members = values[MEMBER].values
+    have = set(map(str, values[UNCERTAINTY].values))
+    missing = [lab for lab in space.labels if lab not in have]
+    if missing:
+        raise InputError([Problem(
+            f"the samples lack {len(missing)} uncertainties of the scenario ({', '.join(missing[:5])}"
+            f"{', …' if len(missing) > 5 else ''}): they were drawn for another uncertainty space "
+            "(an edited model, parameter table or uncertainties block); sample again",
+            key=BLOCK_KEY)])
     for u in space.uncertainties:
         col = np.asarray(values.sel({UNCERTAINTY: u.label}).values, dtype=float)
         if u.name not in space.table.layout:

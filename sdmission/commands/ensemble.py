@@ -147,6 +147,11 @@ def run(args: argparse.Namespace) -> int:
                               f"{args.seed})")
         written.append(save_figure(fig, args.out / f"{args.name}_fans.png"))
     print(format_pmet(pmet, rank))
+    for r in pmet:
+        if r["target"] == "all" and r["nonfinite"]:
+            print(f"warning: scenario '{r['scenario']}': {r['nonfinite']} of {r['members']} members "
+                  "have non-finite target metrics (counted as not met; see NAME_pmet.csv "
+                  "column nonfinite and the inputs of those members in NAME.nc)", file=sys.stderr)
     print(f"chunks: {stats.computed} computed, {stats.loaded} reused; "
           f"{stats.members_run} member runs in {stats.seconds:.1f} s")
     for p in written:

@@ -176,3 +176,12 @@ def test_engine_inputs_fill_unsampled_elements_with_model_values(table):
     np.testing.assert_array_equal(ar.sel(cluster="south"),
                                   ds["value"].sel(uncertainty="abatement_rate[south]"))
     assert inputs["levy_effect"].dims == ("member",)
+
+
+def test_engine_inputs_refuse_samples_of_another_space(table):
+    small = load_uncertainties({"parameters": [{"name": "levy_effect"}]}, "s", table)
+    big = load_uncertainties({"defaults": "all"}, "s", table)
+    ds = sample(small, 3, "lhs", seed=0)
+    with pytest.raises(InputError, match=r"the samples lack 4 uncertainties of the scenario "
+                       r"\(abatement_rate\[north\], .*drawn for another uncertainty space"):
+        engine_inputs(ds["value"], big)
