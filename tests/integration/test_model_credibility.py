@@ -29,11 +29,12 @@ NONNEGATIVE_FLOWS = (
 )
 
 
-@cache
 def _model():
+    """A fresh PySD model: PySD keeps run settings (time_step, params) between runs of one object."""
     return translate.load(PROJECT_MODEL)
 
 
+@cache
 def _doc() -> pd.DataFrame:
     return _model().doc
 
@@ -63,7 +64,6 @@ def _run(key: tuple, final_time: float = 2050, time_step: float | None = None, s
     m = _model()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m.initialize()
         out = m.run(
             params={k: _as_param(m, k, v) for k, v in params.items()},
             return_columns=cols, final_time=final_time, time_step=time_step, saveper=saveper,
