@@ -192,3 +192,35 @@ def test_batch_matches_pysd_on_an_extreme_case() -> None:
                     final_time=2030, flatten_output=False, reload=True)
     for c in ("industry_ghg", "capacity"):
         np.testing.assert_allclose(batch[c], np.stack([np.asarray(v, dtype=float) for v in ref[c]]), rtol=1e-9)
+
+
+def test_stays_physical_across_the_parameter_ranges() -> None:
+    """300 members drawing every uncertain parameter uniformly within its range (parameters.csv):
+    no NaN, no negative stock, shares within [0, 1]. The uncertainty analysis samples these ranges."""
+    from sdmission.model.engines import load_engine
+    from sdmission.model.parameters import parameter_table
+
+    engine = load_engine(PROJECT_MODEL, "batch")
+    defaults = engine.run({}, final_time=2016)
+    rng = np.random.default_rng(20261128)
+    n = 300
+    inputs: dict[str, xr.DataArray] = {}
+    rows = [r for r in parameter_table(PROJECT_MODEL) if r.kind in ("parameter", "calibrated")]
+    for r in rows:
+        draw = rng.uniform(r.low, r.high, n)
+        if not r.element:
+            inputs[r.name] = xr.DataArray(draw, dims=["member"])
+            continue
+        if r.name not in inputs:
+            base = defaults[r.name].isel(member=0, time=0)
+            inputs[r.name] = xr.DataArray(
+                np.repeat(base.values[None].astype(float), n, axis=0), dims=["member", *base.dims],
+                coords={d: base.coords[d].values for d in base.dims})
+        inputs[r.name].loc[dict(zip(inputs[r.name].dims[1:], r.element.split(",")))] = draw
+    ds = engine.run(inputs, return_vars=_columns())
+    for name in ds.data_vars:
+        assert np.isfinite(ds[name].values).all(), f"{name} has NaN/inf in some member"
+    for name in stocks():
+        assert float(ds[name].min()) >= -1e-9, f"stock {name} goes negative"
+    for name in FRACTIONS:
+        assert -1e-9 <= float(ds[name].min()) and float(ds[name].max()) <= 1 + 1e-9, f"{name} outside [0, 1]"
