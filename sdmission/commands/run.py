@@ -33,8 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output folder (default: results)")
     parser.add_argument("--scenarios-dir", type=Path, default=None,
                         help="folder of named scenarios (default: ./scenarios, else the project's)")
-    parser.add_argument("--engine", choices=ENGINES, default="pysd",
-                        help="simulation engine (default: pysd, the reference)")
+    parser.add_argument("--engine", choices=ENGINES, default="batch",
+                        help="simulation engine: batch (default; vectorised, checked against PySD) "
+                             "or pysd (the reference)")
     parser.add_argument("--targets", default=None, metavar="SET",
                         help="target set to check (default: each scenario's own, else 'design')")
     parser.add_argument("--plots", action="store_true", help="also write the report figures")

@@ -104,7 +104,8 @@ def test_every_shipped_scenario_runs(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert (rev["industry_ghg"] >= base["industry_ghg"] - 1e-9).all()
 
     ref = tmp_path / "pysd"
-    assert main(["run", str(ROOT / "scenarios" / "mission-mix.yaml"), "--out", str(ref)]) == 0
+    assert main(["run", str(ROOT / "scenarios" / "mission-mix.yaml"), "--out", str(ref),
+                 "--engine", "pysd"]) == 0
     a = read_netcdf(ref / "mission-mix.nc")
     b = read_netcdf(tmp_path / "mission-mix.nc")
     assert a.attrs["engine"] == "pysd" and b.attrs["engine"] != "pysd"
