@@ -23,5 +23,5 @@ def test_pysd_translates_and_runs_without_warnings(tmp_path) -> None:
         warnings.filterwarnings("ignore", category=pandas.errors.Pandas4Warning)
         model = pysd.read_vensim(str(copy))
         out = model.run(return_columns=["industry_ghg", "circular_share"], final_time=2020)
-    assert out["industry_ghg"].iloc[0] == 55.1
+    assert abs(out["industry_ghg"].iloc[0] - 55.1) < 1e-9  # 2015 data by construction
     assert len(out) == 6
