@@ -39,6 +39,8 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert "set -euo pipefail" in commands
     assert any(c.startswith("python3 -m venv ") for c in commands)
     assert not any("pytest" in c for c in commands[:-1])
+    # the main job runs too, exactly as the README shows it
+    assert commands.count(_quick_start()[0]) == 1
 
 
 def test_readme_scenario_example_is_a_valid_scenario_file() -> None:
