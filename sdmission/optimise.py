@@ -28,6 +28,32 @@ Method
    hundred, it treats the targets as soft, and it adds a dependency. The knee is the point farthest
    from the line joining the ends in normalised coordinates.
 
+Robust optimisation (``robust:`` in the block)
+---------------------------------------------
+Minimise the cost of the *nominal* future (the scenario as ``run`` simulates it, every uncertain
+parameter at the model's value) subject to ``P(target j met) >= p`` for every target, where P is the
+fraction of N futures drawn once, seeded, from the scenario's ``uncertainties:`` block (default:
+every uncertain row of the parameter table, uniform over its range) and held fixed during the
+search (common random numbers: every candidate meets the same futures, so comparisons between
+candidates carry no sampling noise). Each candidate is run for its nominal future plus the N
+futures: S candidates x (N + 1) members in ONE engine call per DE generation.
+
+The constraint is written as ``g_j = q_j / scale_j <= 0`` with ``q_j`` the ``k``-th smallest
+shortfall of target j over the futures, ``k = ceil(p N)`` (the empirical p-quantile of the gap),
+less the met allowance of :meth:`Target.holds`. This is *exactly* ``P_j >= p``: at least k futures
+meet the target iff the k-th smallest shortfall is within the allowance. Unlike ``p - P_j``, which
+is a step function (flat between futures, so infeasible candidates would all look alike to DE's
+feasibility rules and to phase I), ``q_j`` is continuous in the levers and says how far, in the
+metric's units, the threshold is from being met in a fraction p of futures. So the phase-I problem
+of an infeasible robust problem minimises ``max_j q_j / scale_j``: the smallest uniform relaxation
+(normalised) at which every target would reach P(met) = p.
+
+DE only: the SLSQP polish, its KKT marginal costs and the Pareto front (whose points are SLSQP
+solves) are skipped. ``q_j`` is piecewise smooth with a kink wherever the future holding the
+k-th place changes, and P(met) itself is piecewise constant, so finite-difference gradients and
+Lagrange multipliers are not meaningful there: a "marginal cost of tightening" a chance constraint
+by one unit of the metric is not defined by one future's derivative.
+
 Lever paths
 -----------
 A lever with ``knots`` keeps its base path (the scenario's, else the model's default) for times
@@ -68,7 +94,8 @@ from scipy.optimize import NonlinearConstraint, differential_evolution, minimize
 from sdmission.constants import MEMBER, TIME
 from sdmission.errors import InputError, ModelError, Problem
 from sdmission.model.engine import Engine
-from sdmission.targets import Target, TargetSet
+from sdmission.targets import MET_RTOL, Target, TargetSet
+from sdmission.uncertainty import Sampler, UncertaintySpace
 
 FloatArray = NDArray[np.float64]
 Progress = Callable[[str], None]
@@ -151,6 +178,16 @@ class ParetoSpec(BaseModel):
     points: int = Field(7, ge=3, le=40, description="Points on the front including both ends.")
 
 
+class RobustSpec(BaseModel):
+    """Chance constraints: every target met in at least a fraction ``p`` of sampled futures."""
+
+    model_config = _FROZEN
+    p: float = Field(gt=0.0, le=1.0, description="Required probability of meeting each target.")
+    members: int = Field(64, ge=2, le=100_000, description="Futures N, drawn once and held fixed.")
+    sampler: Sampler = Field("lhs", description="'lhs', 'sobol' or 'mc' (see sdmission.uncertainty).")
+    seed: int = Field(1, ge=0, description="Seed of the futures (apart from the DE seed).")
+
+
 class OptimiseSpec(BaseModel):
     """The ``optimise:`` block of a scenario file."""
 
@@ -161,6 +198,8 @@ class OptimiseSpec(BaseModel):
     objective: ObjectiveSpec = Field(description="What to minimise, with the discount rate.")
     method: MethodSpec = Field(default_factory=MethodSpec)
     pareto: ParetoSpec | None = Field(None, description="Omit to skip the trade-off front.")
+    robust: RobustSpec | None = Field(None, description="Chance constraints over sampled futures "
+                                      "(the scenario's uncertainties: block); omit for one future.")
 
     @model_validator(mode="after")
     def _knots_after_start(self) -> OptimiseSpec:
@@ -298,6 +337,45 @@ class LeverPlan:
     anchor: float | None  # base value at start when the first knot is later than start
 
 
+@dataclass(frozen=True)
+class Futures:
+    """Futures held fixed during a robust search.
+
+    Attributes
+    ----------
+    p
+        Required probability of meeting each target.
+    space
+        The uncertainties sampled.
+    samples
+        :func:`sdmission.uncertainty.sample` output: ``value`` (member=N, uncertainty).
+    """
+
+    p: float
+    space: UncertaintySpace
+    samples: xr.Dataset
+
+    @property
+    def n(self) -> int:
+        """Number of futures N."""
+        return int(self.samples.sizes[MEMBER])
+
+    @property
+    def k(self) -> int:
+        """Futures that must meet a target: ``ceil(p N)`` (so that ``k / N >= p``)."""
+        return max(1, math.ceil(self.p * self.n - 1e-9))
+
+
+def draw_futures(spec: RobustSpec, space: UncertaintySpace) -> Futures:
+    """Sample ``spec.members`` futures of ``space`` (seeded; see :func:`sdmission.uncertainty.sample`)."""
+    from sdmission.uncertainty import sample
+
+    if len(space) == 0:
+        raise InputError([Problem("robust optimisation needs at least one uncertainty; the "
+                                  "uncertainties: block selects none", key="optimise.robust")])
+    return Futures(spec.p, space, sample(space, spec.members, spec.sampler, spec.seed))
+
+
 @dataclass
 class Outcome:
     """Objective and constraints of evaluated decision vectors (S rows)."""
@@ -325,12 +403,22 @@ class OptimisationProblem:
         default). Must cover every lever in ``spec.levers``.
     fixed_inputs
         Other engine inputs held fixed (the scenario's other levers and assumptions).
+    futures
+        For a robust problem (``spec.robust``): the sampled futures (see :func:`draw_futures`).
+        The objective is then the nominal future's and the constraints are chance constraints.
     """
 
     def __init__(self, engine: Engine, grid: Grid, spec: OptimiseSpec, target_set: TargetSet,
-                 base: Mapping[str, FloatArray], fixed_inputs: Mapping[str, xr.DataArray] | None = None):
+                 base: Mapping[str, FloatArray], fixed_inputs: Mapping[str, xr.DataArray] | None = None,
+                 futures: Futures | None = None):
         self.engine, self.grid, self.spec, self.target_set = engine, grid, spec, target_set
         self.fixed_inputs = dict(fixed_inputs or {})
+        if (spec.robust is None) != (futures is None):
+            raise ValueError("futures must be given exactly when the spec has a robust: block")
+        self.futures = futures
+        self._future_inputs: dict[str, xr.DataArray] = {}
+        if futures is not None:
+            self._future_inputs = self._nominal_and_futures(futures)
         times = grid.times
         if not np.any(np.isclose(times, spec.start)):
             raise InputError([Problem(f"start {spec.start} is not on the integration grid",
@@ -367,6 +455,31 @@ class OptimisationProblem:
         vals = self._target_values(base_ds)[0]
         self._scale = np.array([max(abs(t.threshold), abs(v) if np.isfinite(v) else 0.0, 1e-6)
                                 for t, v in zip(target_set.targets, vals, strict=True)])
+
+    @property
+    def robust(self) -> bool:
+        """Whether the constraints are chance constraints over sampled futures."""
+        return self.futures is not None
+
+    def _nominal_and_futures(self, futures: Futures) -> dict[str, xr.DataArray]:
+        """Engine inputs of the uncertain parameters for ``N + 1`` members: member 0 the nominal
+        future (the model's values, as ``run`` uses them), members 1..N the sampled futures."""
+        from sdmission.uncertainty import UNCERTAINTY, engine_inputs
+
+        values = futures.samples["value"]
+        nominal = xr.DataArray([[u.default for u in futures.space.uncertainties]],
+                               dims=(MEMBER, UNCERTAINTY),
+                               coords={UNCERTAINTY: values[UNCERTAINTY].values})
+        both = xr.concat([nominal, values.drop_vars([c for c in values.coords
+                                                     if c not in (UNCERTAINTY,)])], dim=MEMBER)
+        both = both.assign_coords({MEMBER: np.arange(futures.n + 1)})
+        out = engine_inputs(both, futures.space)
+        clash = sorted(set(out) & (set(self.fixed_inputs) | set(self.spec.levers)))
+        if clash:
+            raise InputError([Problem(
+                f"{', '.join(clash)} is set by the scenario (lever/assumption) and also sampled as an "
+                "uncertainty (allowed: one or the other)", key="optimise.robust")])
+        return out
 
     # ---- decisions <-> paths ----------------------------------------------------------------------
     @property
@@ -419,6 +532,73 @@ class OptimisationProblem:
         self.n_evals += X.shape[0]
         return ds
 
+    def evaluate_futures(self, X: FloatArray) -> xr.Dataset:
+        """Simulate rows ``X`` (S, N) in the nominal and the N sampled futures, in one engine call.
+
+        Returns a Dataset ``(member=S * (N + 1), time)``: member ``s * (N + 1)`` is candidate s in
+        the nominal future, ``s * (N + 1) + 1 + i`` candidate s in future i.
+        """
+        if self.futures is None:
+            raise ValueError("not a robust problem")
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        s, b = X.shape[0], self.futures.n + 1
+        idx = np.arange(s * b)
+        cand, fut = np.repeat(np.arange(s), b), np.tile(np.arange(b), s)
+        dec = {k: v.isel({MEMBER: cand}).assign_coords({MEMBER: idx})
+               for k, v in self.decode(X).items()}
+        unc = {k: v.isel({MEMBER: fut}).assign_coords({MEMBER: idx})
+               for k, v in self._future_inputs.items()}
+        ds = self._run_inputs({**self.fixed_inputs, **unc, **dec})
+        self.n_evals += s * b
+        return ds
+
+    def robust_violations(self, values: FloatArray) -> FloatArray:
+        """Chance-constraint violations (S, M) from metric values (S, N, M) over the futures.
+
+        ``g_j = (k-th smallest shortfall_j - allowance_j) / scale_j``; ``g_j <= 0`` iff at least
+        ``k = ceil(p N)`` futures meet target j (see the module docstring). NaN values never meet.
+        """
+        assert self.futures is not None  # noqa: S101 - internal invariant
+        targets = self.target_set.targets
+        allow = np.array([MET_RTOL * max(1.0, abs(t.threshold)) for t in targets])
+        short = np.stack([t.shortfall(values[..., j]) for j, t in enumerate(targets)], axis=-1)
+        short = np.where(np.isnan(short), np.inf, short - allow)
+        q = np.sort(short, axis=1)[:, self.futures.k - 1, :]
+        return np.where(np.isfinite(q), q / self._scale, 1e6)
+
+    def robust_summary(self, x: FloatArray, quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)
+                       ) -> dict[str, Any]:
+        """P(met) per target, quantiles of the signed gap over the futures and cost, for one row.
+
+        Signed gap = shortfall in the metric's units (negative: met with that margin).
+        """
+        assert self.futures is not None  # noqa: S101 - internal invariant
+        fut = self.futures
+        ds = self.evaluate_futures(np.asarray(x, dtype=float)[None, :])
+        vals = self._target_values(ds)[1:]  # (N, M), nominal dropped
+        cost = self.objective_of(ds)
+        rows = []
+        for j, t in enumerate(self.target_set.targets):
+            met = np.asarray(t.holds(vals[:, j]), dtype=bool)
+            short = np.asarray(t.shortfall(vals[:, j]), dtype=float)
+            finite = short[np.isfinite(short)]
+            qs = {f"{q:g}": float(np.quantile(finite, q)) if finite.size else float("nan")
+                  for q in quantiles}
+            kth = float(np.sort(np.where(np.isnan(short), np.inf, short))[fut.k - 1])
+            rows.append({"id": t.id, "p_met": float(met.mean()), "met": bool(met.sum() >= fut.k),
+                         "futures_met": int(met.sum()), "gap_at_p": kth,
+                         "gap_quantiles": qs, "nonfinite": int((~np.isfinite(short)).sum())})
+        allm = np.all([np.asarray(t.holds(vals[:, j]), dtype=bool)
+                       for j, t in enumerate(self.target_set.targets)], axis=0)
+        return {"p": fut.p, "members": fut.n, "k": fut.k,
+                "sampler": str(fut.samples.attrs.get("sampler")),
+                "seed": int(fut.samples.attrs.get("seed", -1)),
+                "uncertainties": [f"{u.label} ~ {u.describe()}" for u in fut.space.uncertainties],
+                "targets": rows, "p_all_met": float(allm.mean()),
+                "cost_nominal": float(cost[0]),
+                "cost_over_futures": {"mean": float(np.mean(cost[1:])),
+                                      **{f"{q:g}": float(np.quantile(cost[1:], q)) for q in (0.05, 0.95)}}}
+
     def _target_values(self, ds: xr.Dataset) -> FloatArray:
         """(S, M) metric values at target years."""
         cols = []
@@ -465,10 +645,18 @@ class OptimisationProblem:
         if todo:
             uniq = {keys[i]: i for i in todo}
             rows = np.array([X[i] for i in uniq.values()])
-            ds = self.evaluate(rows)
-            cost = self.objective_of(ds)
-            g = self.violations(self._target_values(ds))
-            sec = self.secondary_of(ds)
+            if self.futures is None:
+                ds = self.evaluate(rows)
+                cost = self.objective_of(ds)
+                g = self.violations(self._target_values(ds))
+                sec = self.secondary_of(ds)
+            else:
+                b = self.futures.n + 1
+                ds = self.evaluate_futures(rows)
+                vals = self._target_values(ds).reshape(len(rows), b, -1)
+                cost = self.objective_of(ds)[::b]
+                sec = self.secondary_of(ds)[::b]
+                g = self.robust_violations(vals[:, 1:, :])
             for j, k in enumerate(uniq):
                 self._cache[k] = (float(cost[j]), g[j].copy(), float(sec[j]))
         got = [self._cache[k] for k in keys]
@@ -503,11 +691,12 @@ class Solution:
     cost: float
     g: FloatArray  # normalised violations (M,)
     secondary: float = float("nan")
+    tol: float = FEAS_TOL  # 0 for chance constraints, whose g already includes the met allowance
 
     @property
     def feasible(self) -> bool:
-        """Every target met (normalised violation <= FEAS_TOL)."""
-        return bool(np.all(self.g <= FEAS_TOL))
+        """Every target met (normalised violation <= tol)."""
+        return bool(np.all(self.g <= self.tol))
 
     @property
     def worst(self) -> float:
@@ -635,7 +824,35 @@ def _slsqp(problem: OptimisationProblem, x0: FloatArray, mode: str, cap: float |
 
 def _solution(problem: OptimisationProblem, x: FloatArray) -> Solution:
     o = problem.outcomes(x)
-    return Solution(np.asarray(x, dtype=float).copy(), float(o.cost[0]), o.g[0].copy(), float(o.secondary[0]))
+    return Solution(np.asarray(x, dtype=float).copy(), float(o.cost[0]), o.g[0].copy(),
+                    float(o.secondary[0]), 0.0 if problem.robust else FEAS_TOL)
+
+
+def _snap_to_bounds(problem: OptimisationProblem, sol: Solution, *, phase1: bool = False,
+                    rel: float = 1e-2) -> Solution:
+    """DE approaches a bound only asymptotically; try the decisions within ``rel`` of the bound
+    range from a bound set exactly at it (all together, and each alone: one engine call).
+
+    Kept only when better by the feasibility rules (phase I: a smaller worst violation).
+    """
+    span = problem.upper - problem.lower
+    lo = sol.x - problem.lower <= rel * span
+    hi = problem.upper - sol.x <= rel * span
+    near = np.flatnonzero(lo | hi)
+    if near.size == 0:
+        return sol
+    snapped = np.where(lo, problem.lower, np.where(hi, problem.upper, sol.x))
+    rows = [snapped]
+    for i in near:
+        r = sol.x.copy()
+        r[i] = snapped[i]
+        rows.append(r)
+    problem.outcomes(np.array(rows))  # one call; the solutions below come from the cache
+    best = sol
+    for r in rows:
+        cand = _solution(problem, r)
+        best = (cand if cand.worst < best.worst else best) if phase1 else _better(best, cand)
+    return best
 
 
 def _better(a: Solution, b: Solution) -> Solution:
@@ -664,11 +881,27 @@ def solve(problem: OptimisationProblem, *, seed: int | None = None, progress: Pr
         g = problem.outcomes(X.T if X.ndim == 2 else X).g
         return g.T if X.ndim == 2 else g[0]
 
+    # Robust problems: DE only (see the module docstring); gradients of chance constraints are
+    # not meaningful, so no SLSQP polish, no KKT marginal costs, no Pareto front.
+    polish = method.polish and not problem.robust
+    if problem.robust:
+        fut = problem.futures
+        assert fut is not None  # noqa: S101 - robust implies futures
+        messages.append(f"robust: each target must be met in at least {fut.k} of {fut.n} futures "
+                        f"(P(met) >= {fut.p:g}); futures drawn once by {fut.samples.attrs['sampler']} "
+                        f"with seed {fut.samples.attrs['seed']} and held fixed")
+        messages.append("robust: differential evolution only - no SLSQP polish and no marginal costs "
+                        "(chance constraints are step functions of the levers in P(met), kinked in "
+                        "the gap quantile, so gradients and KKT multipliers are not meaningful)")
+        if pareto and problem.spec.pareto is not None:
+            messages.append("robust: Pareto front skipped (its points are SLSQP solves)")
     x = _de(problem, func, con, method, seed, history, progress, "DE")
     best = _solution(problem, x)
+    if problem.robust:
+        best = _snap_to_bounds(problem, best)
     multipliers: FloatArray | None = None
     fscale = 1.0
-    if method.polish:
+    if polish:
         xp, res = _slsqp(problem, x, "cost")
         cand = _solution(problem, xp)
         if progress:
@@ -691,13 +924,15 @@ def solve(problem: OptimisationProblem, *, seed: int | None = None, progress: Pr
 
         x1 = _de(problem, worst, None, method, seed, None, progress, "phase-I")
         cand = _solution(problem, x1)
-        if method.polish:
+        if problem.robust:
+            cand = _snap_to_bounds(problem, cand, phase1=True)
+        if polish:
             xp, _ = _slsqp(problem, x1, "phase1")
             c2 = _solution(problem, xp)
             cand = c2 if c2.worst <= cand.worst else cand
         best = _better(cand, best)
         feasible = best.feasible
-        if not feasible and method.polish:
+        if not feasible and polish:
             # Lexicographic second stage: keep the out-of-reach targets at the smallest worst
             # violation, require every other target, and take the cheapest such path.
             tstar = best.worst
@@ -729,7 +964,7 @@ def solve(problem: OptimisationProblem, *, seed: int | None = None, progress: Pr
         upper=problem.upper.copy(), history=history, marginal_cost=marginal, binding=binding,
         at_bounds=at_bounds, seed=seed, n_evals=0, n_calls=0, eval_seconds=0.0, wall_seconds=0.0,
         messages=messages)
-    if pareto and feasible and problem.spec.pareto is not None:
+    if pareto and feasible and problem.spec.pareto is not None and not problem.robust:
         pareto_front(problem, result, seed=seed, progress=progress)
     result.n_evals, result.n_calls = problem.n_evals, problem.n_calls
     result.eval_seconds = problem.eval_seconds
@@ -823,16 +1058,24 @@ def report_dict(problem: OptimisationProblem, result: OptimiseResult) -> dict[st
     scale = problem.scale()
     ds = problem.evaluate(best.x[None, :])
     values = problem._target_values(ds)[0]  # noqa: SLF001 - same module
+    robust = problem.robust_summary(best.x) if problem.robust else None
     targets = []
     for j, t in enumerate(problem.target_set.targets):
-        targets.append({
+        row: dict[str, Any] = {
             "id": t.id, "metric": t.metric, "year": t.year, "sense": t.sense,
             "threshold": t.threshold, "units": t.units, "label": t.label,
-            "value": float(values[j]), "met": bool(best.g[j] <= FEAS_TOL),
+            "value": float(values[j]), "met": bool(best.g[j] <= best.tol),
             "gap": max(0.0, float(best.g[j] * scale[j])),
             "binding": t.id in result.binding,
             "marginal_cost": result.marginal_cost.get(t.id),
-        })
+        }
+        if robust is not None:
+            r = robust["targets"][j]
+            # met = chance constraint; value/nominal_met = the nominal future `run` reproduces
+            row.update(met=r["met"], nominal_met=bool(t.holds(values[j])), p_met=r["p_met"],
+                       futures_met=r["futures_met"], gap=max(0.0, r["gap_at_p"]),
+                       gap_at_p=r["gap_at_p"], gap_quantiles=r["gap_quantiles"])
+        targets.append(row)
     o = problem.spec.objective
     decisions = [{"decision": lab, "value": float(v), "lower": float(lo), "upper": float(hi),
                   "at_bound": next((side for l2, side in result.at_bounds if l2 == lab), None)}
@@ -858,6 +1101,13 @@ def report_dict(problem: OptimisationProblem, result: OptimiseResult) -> dict[st
         "messages": list(result.messages),
         "history": result.history,
     }
+    if robust is not None:
+        out["robust"] = {k: v for k, v in robust.items() if k != "targets"}
+        out["robust"]["statement"] = (
+            f"P(met) evaluated over {robust['members']} futures ({robust['sampler']}, seed "
+            f"{robust['seed']}) drawn once and held fixed; each target must be met in at least "
+            f"{robust['k']} of them (p = {robust['p']:g}). Cost and lever paths are those of the "
+            "nominal future, which `run` reproduces.")
     if result.pareto and problem.spec.pareto is not None:
         p = problem.spec.pareto
         out["pareto"] = {
@@ -874,19 +1124,39 @@ def report_markdown(rep: Mapping[str, Any], scenario: str = "") -> str:
     """Human-readable report (markdown) from :func:`report_dict` output."""
     o = rep["objective"]
     lines = [f"# Optimisation report{(': ' + scenario) if scenario else ''}", ""]
+    rb = rep.get("robust")
+    chance = (f" with probability at least {rb['p']:g} over {rb['members']} sampled futures (seed "
+              f"{rb['seed']})" if rb else "")
     if rep["status"] == "feasible":
         lines += [f"**Feasible.** Least {o['kind'].upper()} of `{o['metric']}` that meets every target "
-                  f"of `{rep['target_set']}`: **{o['value']:,.1f} {o['units']}** (discount rate "
+                  f"of `{rep['target_set']}`{chance}: **{o['value']:,.1f} {o['units']}** (discount rate "
                   f"{o['discount_rate']:.2%}, base year {o['base_year']}, years {o['window'][0]}–"
                   f"{o['window'][1]}).", ""]
     else:
         lines += [f"**Infeasible.** No lever paths within the bounds meet every target of "
-                  f"`{rep['target_set']}`. Target(s) out of reach: "
+                  f"`{rep['target_set']}`{chance}. Target(s) out of reach: "
                   f"{', '.join('`' + t + '`' for t in rep['unmet_targets'])}. The closest approach "
                   f"(smallest worst violation, {rep['worst_normalised_violation']:.3g} of the "
                   f"target's scale) is shown below; cost at that point {o['value']:,.1f} {o['units']}.",
                   "", "Widen the bounds of levers that sit at a bound below, or accept that the "
                   "target is out of reach with these instruments.", ""]
+    if rb:
+        lines += ["## Robustness", "", rb["statement"], "",
+                  "| target | P(met) | required | futures met | gap at p | signed gap 5 / 50 / 95 % |"
+                  " met in nominal future |", "|---|---|---|---|---|---|---|"]
+        for t in rep["targets"]:
+            q = t["gap_quantiles"]
+            lines.append(f"| {t['id']} | {t['p_met']:.3f} | {rb['p']:g} | {t['futures_met']}/"
+                         f"{rb['members']} | {t['gap_at_p']:.4g} {t['units']} | {q['0.05']:.4g} / "
+                         f"{q['0.5']:.4g} / {q['0.95']:.4g} | {'yes' if t['nominal_met'] else 'no'} |")
+        cf = rb["cost_over_futures"]
+        lines += ["", f"P(every target met) = {rb['p_all_met']:.3f}. Gap = shortfall in the metric's "
+                  "units (negative: met with that margin); gap at p = the k-th smallest, the "
+                  "relaxation at which P(met) would reach p. Objective in the nominal future "
+                  f"{rb['cost_nominal']:,.1f} {o['units']}; over the futures mean {cf['mean']:,.1f}, "
+                  f"5–95 % {cf['0.05']:,.1f}–{cf['0.95']:,.1f}.", "",
+                  f"Uncertainties ({len(rb['uncertainties'])}): " + "; ".join(rb["uncertainties"][:12])
+                  + ("; … (all in report.json)" if len(rb["uncertainties"]) > 12 else ""), ""]
     lines += ["## Targets", "", "| target | condition | value | met | gap | binding | marginal cost |",
               "|---|---|---|---|---|---|---|"]
     for t in rep["targets"]:
@@ -896,7 +1166,9 @@ def report_markdown(rep: Mapping[str, Any], scenario: str = "") -> str:
                      f"{t['year']} | {t['value']:.4g} | {'yes' if t['met'] else '**no**'} | "
                      f"{t['gap']:.4g} | {'yes' if t['binding'] else ''} | {mc_txt} |")
     lines += ["", "Marginal cost = increase of the objective per unit the binding target is tightened "
-              "(SLSQP KKT multiplier; for fractions, divide by 100 for one percentage point).", "",
+              "(SLSQP KKT multiplier; for fractions, divide by 100 for one percentage point)."
+              + (" Not computed for chance constraints (differential evolution only). Value = the "
+                 "nominal future; met = P(met) >= p; gap = the gap at p." if rb else ""), "",
               "## Decisions", "", "| decision | value | bounds | at bound |", "|---|---|---|---|"]
     for d in rep["decisions"]:
         lines.append(f"| {d['decision']} | {d['value']:.6g} | [{d['lower']:g}, {d['upper']:g}] | "

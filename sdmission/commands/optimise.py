@@ -4,6 +4,10 @@ Writes to ``--out`` (default ``results/optimise/<scenario>``): ``<scenario>-opti
 self-contained scenario that ``python -m sdmission run`` reproduces), ``report.md``, ``report.json``,
 ``convergence.png`` and ``pareto.png``. Exit codes: 0 feasible, 2 infeasible, 1 input error,
 3 unexpected error.
+
+With ``robust:`` in the block the futures come from the scenario's ``uncertainties:`` block (every
+uncertain parameter of the model's table when it has none), drawn once with the block's sampler and
+seed; the engine defaults to ``batch`` (S candidates x (N + 1) futures per generation).
 """
 
 from __future__ import annotations
@@ -35,8 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the block's)")
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: results/optimise/<scenario>)")
-    parser.add_argument("--engine", choices=("pysd", "batch"), default="pysd",
-                        help="simulation engine (default: pysd)")
+    parser.add_argument("--engine", choices=("pysd", "batch"), default=None,
+                        help="simulation engine (default: pysd; batch for a robust: block)")
     parser.add_argument("--scenarios-dir", type=Path, default=None,
                         help="folder of named scenarios (default: ./scenarios)")
     parser.add_argument("--no-pareto", action="store_true", help="skip the trade-off front")
@@ -59,8 +63,12 @@ def _save_fig(fig: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def prepare(scenario_path: Path, targets: str | None, engine: str) -> tuple[Any, opt.OptimisationProblem]:
-    """Load the scenario, its ``optimise:`` block and the model; build the problem."""
+def prepare(scenario_path: Path, targets: str | None, engine: str | None
+            ) -> tuple[Any, opt.OptimisationProblem]:
+    """Load the scenario, its ``optimise:`` block and the model; build the problem.
+
+    ``engine=None``: ``batch`` for a robust problem, else ``pysd``.
+    """
     from sdmission.commands.run import load_engine
     from sdmission.scenario import schema
     from sdmission.scenario.check import check_scenario, scenario_inputs
@@ -72,8 +80,14 @@ def prepare(scenario_path: Path, targets: str | None, engine: str) -> tuple[Any,
         raise InputError([Problem("the scenario has no 'optimise:' block; add one with start, "
                                   "levers (knots, bounds) and objective (discount_rate)",
                                   file=scn.file, key="optimise")])
-    eng, catalogue = load_engine(scn.model_path, engine)
+    eng, catalogue = load_engine(scn.model_path, engine or ("batch" if spec.robust else "pysd"))
     problems = list(check_scenario(scn, catalogue))
+    futures = None
+    if spec.robust is not None:
+        try:
+            futures = _futures(scn, spec.robust)
+        except InputError as exc:
+            problems += exc.problems
     for name in spec.levers:
         var = catalogue.get(name)
         file, line = scn.where("optimise")
@@ -109,7 +123,18 @@ def prepare(scenario_path: Path, targets: str | None, engine: str) -> tuple[Any,
         else:
             base[name] = np.interp(grid.times, *opt.model_default_path(scn.model_path, name))
     tset = get_target_set(targets or spec.targets or scn.targets)
-    return scn, opt.OptimisationProblem(eng, grid, spec, tset, base, fixed)
+    return scn, opt.OptimisationProblem(eng, grid, spec, tset, base, fixed, futures)
+
+
+def _futures(scn: Any, robust: opt.RobustSpec) -> opt.Futures:
+    """The robust search's futures: the scenario's uncertainties (default: all), sampled once."""
+    from sdmission.uncertainty import BLOCK_KEY, UncertaintiesBlock, load_parameter_table, resolve
+
+    block = scn.blocks.get(BLOCK_KEY) or UncertaintiesBlock.model_validate({"defaults": "all"})
+    link = next((lk for lk in scn.chain if BLOCK_KEY in lk.blocks), scn.chain[0])
+    space = resolve(block, load_parameter_table(scn.model_path), source=link.path,
+                    line_of=link.doc.line)
+    return opt.draw_futures(robust, space)
 
 
 def written_scenario(scn: Any, problem: opt.OptimisationProblem, x: np.ndarray, out_file: Path,
@@ -127,6 +152,11 @@ def written_scenario(scn: Any, problem: opt.OptimisationProblem, x: np.ndarray, 
     data["targets"] = problem.target_set.name
     data["levers"] = {**data.get("levers", {}), **opt.lever_paths(problem, x)}
     header = (f"# Written by {command}\n# Re-run: python -m sdmission run {out_file}\n")
+    fut = problem.futures
+    if fut is not None:
+        header += (f"# Robust: P(met) >= {fut.p:g} for every target over {fut.n} futures "
+                   f"({fut.samples.attrs['sampler']}, seed {fut.samples.attrs['seed']}); this file is "
+                   "the nominal future (uncertain parameters at the model's values).\n")
     return header + dump_yaml(data)
 
 
