@@ -103,6 +103,7 @@ Progress = Callable[[str], None]
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 BINDING_TOL = 1e-4  # normalised slack below which a met target counts as binding
 BOUND_TOL = 1e-6  # fraction of the bound range within which a decision sits 'at' a bound
+RELAXED = 1e9  # a relax value that drops a target from the constraints (Pareto when infeasible)
 FEAS_TOL = 1e-7  # normalised violation accepted as met (well inside targets.MET_RTOL scaled)
 
 
@@ -725,6 +726,7 @@ class OptimiseResult:
     messages: list[str] = field(default_factory=list)
     pareto: list[Solution] = field(default_factory=list)
     pareto_roles: dict[str, int] = field(default_factory=dict)  # cheapest / lowest / knee -> index
+    pareto_dropped: list[str] = field(default_factory=list)  # targets left out of the front (infeasible)
 
 
 def _de(problem: OptimisationProblem, func: Callable[[FloatArray], FloatArray],
@@ -964,8 +966,18 @@ def solve(problem: OptimisationProblem, *, seed: int | None = None, progress: Pr
         upper=problem.upper.copy(), history=history, marginal_cost=marginal, binding=binding,
         at_bounds=at_bounds, seed=seed, n_evals=0, n_calls=0, eval_seconds=0.0, wall_seconds=0.0,
         messages=messages)
-    if pareto and feasible and problem.spec.pareto is not None and not problem.robust:
-        pareto_front(problem, result, seed=seed, progress=progress)
+    if pareto and problem.spec.pareto is not None and not problem.robust:
+        if feasible:
+            pareto_front(problem, result, seed=seed, progress=progress)
+        else:
+            # No path meets every target: draw the trade-off without the out-of-reach targets
+            # (the reachable ones stay constraints), so an analyst still sees what money buys.
+            out_of_reach = best.g > FEAS_TOL
+            relax = np.where(out_of_reach, RELAXED, 0.0)
+            dropped = [t.id for t, o in zip(problem.target_set.targets, out_of_reach, strict=True) if o]
+            result.pareto_dropped = dropped
+            messages.append("Pareto front drawn without the out-of-reach target(s) " + ", ".join(dropped))
+            pareto_front(problem, result, seed=seed, progress=progress, relax=relax)
     result.n_evals, result.n_calls = problem.n_evals, problem.n_calls
     result.eval_seconds = problem.eval_seconds
     result.wall_seconds = _time.perf_counter() - t_start
@@ -973,43 +985,66 @@ def solve(problem: OptimisationProblem, *, seed: int | None = None, progress: Pr
 
 
 def pareto_front(problem: OptimisationProblem, result: OptimiseResult, *, seed: int,
-                 progress: Progress | None = None) -> None:
-    """Fill ``result.pareto`` by the epsilon-constraint method (see the module docstring)."""
+                 progress: Progress | None = None, relax: FloatArray | None = None) -> None:
+    """Fill ``result.pareto`` by the epsilon-constraint method (see the module docstring).
+
+    ``relax`` (one value per target, normalised units) loosens target constraints: ``RELAXED`` drops
+    a target. Without it the front starts at ``result.best``; with it, at the cheapest path that
+    meets the remaining targets (found by its own DE + SLSQP search).
+    """
     spec = problem.spec.pareto
     assert spec is not None  # noqa: S101 - internal invariant, checked by the caller
     sign = -1.0 if spec.sense == "max" else 1.0
-    cheapest = result.best
+    r = np.zeros(len(problem.scale())) if relax is None else np.asarray(relax, dtype=float)
+    method = problem.spec.method
+
+    def ok(sol: Solution) -> bool:
+        return bool(np.all(sol.g <= r + FEAS_TOL))
+
+    def con(X: FloatArray) -> FloatArray:
+        X = np.asarray(X)
+        g = problem.outcomes(X.T if X.ndim == 2 else X).g - r
+        return g.T if X.ndim == 2 else g[0]
+
+    if relax is None:
+        cheapest = result.best
+    else:
+        def cost(X: FloatArray) -> FloatArray:
+            return problem.outcomes(np.asarray(X).T).cost
+
+        x0 = _de(problem, cost, con, method, seed, None, progress, "Pareto cheapest",
+                 maxiter=max(1, method.maxiter // 2))
+        cheapest = _solution(problem, x0)
+        if method.polish:
+            xc, _ = _slsqp(problem, x0, "cost", relax=r)
+            cand = _solution(problem, xc)
+            if ok(cand) and (cand.cost <= cheapest.cost or not ok(cheapest)):
+                cheapest = cand
 
     def func(X: FloatArray) -> FloatArray:
         return sign * problem.outcomes(np.asarray(X).T).secondary
 
-    def con(X: FloatArray) -> FloatArray:
-        X = np.asarray(X)
-        g = problem.outcomes(X.T if X.ndim == 2 else X).g
-        return g.T if X.ndim == 2 else g[0]
-
-    method = problem.spec.method
     x = _de(problem, func, con, method, seed, None, progress, "Pareto end",
             maxiter=max(1, method.maxiter // 2))
     if method.polish:
-        xp, _ = _slsqp(problem, x, "secondary")
+        xp, _ = _slsqp(problem, x, "secondary", relax=r)
         cand = _solution(problem, xp)
-        x = xp if cand.feasible and sign * cand.secondary <= sign * _solution(problem, x).secondary else x
+        x = xp if ok(cand) and sign * cand.secondary <= sign * _solution(problem, x).secondary else x
     lowest = _solution(problem, x)
-    if not lowest.feasible or sign * lowest.secondary > sign * cheapest.secondary:
+    if not ok(lowest) or sign * lowest.secondary > sign * cheapest.secondary:
         lowest = cheapest
     # a cost-minimal point at the lowest secondary level
-    xl, _ = _slsqp(problem, lowest.x, "cost", cap=sign * lowest.secondary * (1 + 1e-9) + 1e-12)
+    xl, _ = _slsqp(problem, lowest.x, "cost", cap=sign * lowest.secondary * (1 + 1e-9) + 1e-12, relax=r)
     cand = _solution(problem, xl)
-    if cand.feasible and sign * cand.secondary <= sign * lowest.secondary + 1e-6 * abs(lowest.secondary):
+    if ok(cand) and sign * cand.secondary <= sign * lowest.secondary + 1e-6 * abs(lowest.secondary):
         lowest = cand
     levels = np.linspace(sign * cheapest.secondary, sign * lowest.secondary, spec.points)[1:-1]
     front = [cheapest]
     xw = cheapest.x
     for k, eps in enumerate(levels, 1):
-        xk, _ = _slsqp(problem, xw, "cost", cap=float(eps))
+        xk, _ = _slsqp(problem, xw, "cost", cap=float(eps), relax=r)
         s = _solution(problem, xk)
-        if s.feasible and sign * s.secondary <= eps + 1e-6 * max(abs(eps), 1.0):
+        if ok(s) and sign * s.secondary <= eps + 1e-6 * max(abs(eps), 1.0):
             front.append(s)
             xw = xk
         if progress:
@@ -1202,8 +1237,10 @@ def plot_convergence(result: OptimiseResult) -> Any:
     ax2.plot(gens, [max(h["worst_violation"], 0.0) for h in result.history], color="tab:red",
              ls="--", label="worst violation (normalised)")
     ax2.set_ylabel("worst target violation (normalised, 0 = met)")
-    ax.set_title("Convergence of the least-cost search")
-    fig.legend(loc="upper right")
+    ax.set_title("Convergence of the least-cost search", loc="left")
+    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    ax.legend(handles, [str(h.get_label()) for h in handles], loc="upper center",
+              bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -1222,7 +1259,9 @@ def plot_pareto(result: OptimiseResult, spec: ParetoSpec) -> Any:
         ax.plot([e[i]], [c[i]], marker="s", color="tab:orange")
     ax.set_xlabel(f"{spec.aggregate} of {spec.metric}, {spec.window[0]}–{spec.window[1]}")
     ax.set_ylabel("objective (MEUR)")
-    ax.set_title("Trade-off: public cost vs " + spec.metric + " (all targets met)")
+    met = ("all targets met" if not result.pareto_dropped
+           else "without out-of-reach " + ", ".join(result.pareto_dropped))
+    ax.set_title(f"Trade-off: public cost vs {spec.metric}\n({met})", loc="left", fontsize=10)
     fig.tight_layout()
     return fig
 

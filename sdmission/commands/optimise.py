@@ -7,7 +7,8 @@ self-contained scenario that ``python -m sdmission run`` reproduces), ``report.m
 
 With ``robust:`` in the block the futures come from the scenario's ``uncertainties:`` block (every
 uncertain parameter of the model's table when it has none), drawn once with the block's sampler and
-seed; the engine defaults to ``batch`` (S candidates x (N + 1) futures per generation).
+seed; the engine defaults to ``batch`` (a robust problem runs S candidates x (N + 1) futures per
+generation in one call).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: results/optimise/<scenario>)")
     parser.add_argument("--engine", choices=("pysd", "batch"), default=None,
-                        help="simulation engine (default: pysd; batch for a robust: block)")
+                        help="simulation engine: batch (default; vectorised, checked against PySD) or pysd")
     parser.add_argument("--scenarios-dir", type=Path, default=None,
                         help="folder of named scenarios (default: ./scenarios)")
     parser.add_argument("--no-pareto", action="store_true", help="skip the trade-off front")
@@ -67,7 +68,7 @@ def prepare(scenario_path: Path, targets: str | None, engine: str | None
             ) -> tuple[Any, opt.OptimisationProblem]:
     """Load the scenario, its ``optimise:`` block and the model; build the problem.
 
-    ``engine=None``: ``batch`` for a robust problem, else ``pysd``.
+    ``engine=None``: ``batch`` (the vectorised engine; the population is one engine call).
     """
     from sdmission.commands.run import load_engine
     from sdmission.scenario import schema
@@ -80,7 +81,7 @@ def prepare(scenario_path: Path, targets: str | None, engine: str | None
         raise InputError([Problem("the scenario has no 'optimise:' block; add one with start, "
                                   "levers (knots, bounds) and objective (discount_rate)",
                                   file=scn.file, key="optimise")])
-    eng, catalogue = load_engine(scn.model_path, engine or ("batch" if spec.robust else "pysd"))
+    eng, catalogue = load_engine(scn.model_path, engine or "batch")
     problems = list(check_scenario(scn, catalogue))
     futures = None
     if spec.robust is not None:

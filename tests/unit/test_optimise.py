@@ -121,6 +121,22 @@ def test_infeasible_reports_closest_approach(engine):
     assert "Infeasible" in opt.report_markdown(rep)
 
 
+def test_infeasible_problem_still_gets_a_front_without_the_unreachable_target(engine):
+    spec = opt.OptimiseSpec.model_validate({**_spec().model_dump(), "pareto": {"points": 4}})
+    p = _problem(engine, spec, targets=_targets(t2030=20.0, t2040=50.0))
+    res = opt.solve(p)
+    assert not res.feasible and res.pareto_dropped == ["ind-2030"]
+    front = res.pareto
+    assert len(front) >= 3
+    t40 = [t.id for t in p.target_set.targets].index("ind-2040")
+    assert all(s.g[t40] <= opt.FEAS_TOL for s in front)  # the reachable target still binds the front
+    costs, sec = [s.cost for s in front], [s.secondary for s in front]
+    assert costs == sorted(costs) and sec == sorted(sec, reverse=True)
+    # cheaper than the closest approach: the front does not chase the unreachable target
+    assert front[0].cost < res.best.cost
+    assert any("without the out-of-reach target(s) ind-2030" in m for m in res.messages)
+
+
 def test_pareto_front_is_monotone(engine):
     spec = opt.OptimiseSpec.model_validate({**_spec().model_dump(), "pareto": {"points": 4}})
     p = _problem(engine, spec)
