@@ -1259,9 +1259,12 @@ def plot_pareto(result: OptimiseResult, spec: ParetoSpec) -> Any:
         ax.plot([e[i]], [c[i]], marker="s", color="tab:orange")
     ax.set_xlabel(f"{spec.aggregate} of {spec.metric}, {spec.window[0]}–{spec.window[1]}")
     ax.set_ylabel("objective (MEUR)")
+    import textwrap
+
     met = ("all targets met" if not result.pareto_dropped
-           else "without out-of-reach " + ", ".join(result.pareto_dropped))
-    ax.set_title(f"Trade-off: public cost vs {spec.metric}\n({met})", loc="left", fontsize=10)
+           else "out-of-reach targets left out: " + ", ".join(result.pareto_dropped))
+    ax.set_title("\n".join([f"Trade-off: public cost vs {spec.metric}", *textwrap.wrap(f"({met})", 80)]),
+                 loc="left", fontsize=9)
     fig.tight_layout()
     return fig
 
