@@ -27,6 +27,8 @@ _EXPECTED_WARNINGS = (
     r"Replacing a constant value with a callable",
     r"Replacing a variable by a constant value",
     r"Replacing interpolation data with constant values",
+    # Lookups hold their end values outside their range, as in Vensim; PySD says so each time.
+    r"(?s).*extrapolating data (below|above) the (minimum|maximum) value",
 )
 
 
