@@ -136,7 +136,7 @@ def dump_yaml(data: Any) -> str:
 
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined,assignment]
     buf = io.StringIO()
     yaml.dump(data, buf)
     return buf.getvalue()

@@ -77,7 +77,7 @@ def _scan(text: str, path: Path) -> list[Problem]:
                         )
                     )
             tag = getattr(event, "tag", None)
-            if tag not in ALLOWED_TAGS:
+            if tag is not None and tag not in ALLOWED_TAGS:
                 problems.append(
                     Problem(
                         f"YAML tag '{_show_tag(tag)}' is not allowed; scenario files hold plain "
