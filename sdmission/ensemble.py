@@ -33,6 +33,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import xarray as xr
 
+from sdmission.io import atomic_write_bytes
 from sdmission.constants import MEMBER, SCENARIO, TIME
 from sdmission.errors import InputError, ModelError, Problem
 from sdmission.model.engine import Engine
@@ -114,9 +115,7 @@ def _engine_for(model_text: bytes, model_sha: str, model_name: str, model_path: 
             path = cache_dir() / "ensemble-models" / model_sha[:16] / model_name
             if not path.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                tmp.write_bytes(model_text)
-                os.replace(tmp, path)
+                atomic_write_bytes(path, model_text)
         _ENGINES[key] = load_engine(path, engine)
     return _ENGINES[key]
 

@@ -9,11 +9,9 @@ attrs. ``results/<scenario>_headline.csv`` holds the headline outputs per year.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import shlex
 import sys
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ import xarray as xr
 
 from sdmission import __version__
 from sdmission.constants import HEADLINE_OUTPUTS, INSTRUMENT, MEMBER, SCENARIO, TIME
+from sdmission.io import atomic_write
 from sdmission.errors import ModelError
 from sdmission.model.catalogue import Catalogue
 
@@ -135,28 +134,6 @@ def headline_frame(ds: xr.Dataset) -> pd.DataFrame:
         else:
             raise ModelError(f"headline output '{name}' has unexpected dims {da.dims}")
     return pd.DataFrame(table)
-
-
-def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place.
-
-    An interrupted or failed write leaves any earlier ``path`` untouched and no temp file.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; results are ordinary files
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
 
 
 def write_netcdf(ds: xr.Dataset, path: Path | str) -> Path:

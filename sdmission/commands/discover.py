@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sdmission import discovery as D
-    from sdmission.results import atomic_write, read_netcdf
+    from sdmission.io import atomic_write
+    from sdmission.results import read_netcdf
     from sdmission.scenario.messages import did_you_mean, fmt, show
     from sdmission.targets import check_all, get_target_set
     from sdmission.uncertainty_plots import prim_plot

@@ -70,7 +70,7 @@ def return_vars(catalogue: Any, target_metrics: Sequence[str]) -> list[str]:
 
 def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
     """Write rows (same keys) to CSV atomically."""
-    from sdmission.results import atomic_write
+    from sdmission.io import atomic_write
 
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
@@ -82,7 +82,7 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
 
 def save_figure(fig: Any, path: Path) -> Path:
     """Save a matplotlib Figure atomically (format from the suffix)."""
-    from sdmission.results import atomic_write
+    from sdmission.io import atomic_write
 
     return atomic_write(path, lambda tmp: fig.savefig(tmp, format=path.suffix.lstrip("."), dpi=130))
 

@@ -17,12 +17,12 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sdmission.io import atomic_write, atomic_write_text
 from sdmission import optimise as opt
 from sdmission.errors import InputError, Problem
 from sdmission.targets import get_target_set
@@ -49,19 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _write_text(path: Path, text: str) -> None:
-    """Atomic write: temp file in the same folder, then os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    atomic_write_text(path, text)
 
 
 def _save_fig(fig: Any, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=120)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
 
 
 def prepare(scenario_path: Path, targets: str | None, engine: str | None

@@ -8,9 +8,7 @@ Reads ``results/<scenario>.nc`` files (default: every ``results/*.nc``), draws e
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
@@ -18,6 +16,7 @@ from typing import Final
 import xarray as xr
 from matplotlib.figure import Figure
 
+from sdmission.io import atomic_write
 from sdmission.errors import InputError, Problem
 
 HELP = "draw the report figures (PNG + SVG/PDF, English or Dutch) from results/*.nc"
@@ -111,16 +110,9 @@ def save_figure(fig: Figure, out_dir: Path, stem: str, formats: Sequence[str]) -
     written = []
     for fmt in formats:
         target = out_dir / f"{stem}.{fmt}"
-        fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".{fmt}.tmp", dir=out_dir)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                # Fixed metadata: the same results give the same SVG/PDF bytes.
-                metadata = {"Date": None} if fmt in ("svg", "pdf") else None
-                fig.savefig(handle, format=fmt, dpi=PNG_DPI, metadata=metadata)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # Fixed metadata: the same results give the same SVG/PDF bytes.
+        metadata = {"Date": None} if fmt in ("svg", "pdf") else None
+        atomic_write(target, lambda tmp: fig.savefig(tmp, format=fmt, dpi=PNG_DPI, metadata=metadata))  # noqa: B023
         written.append(target)
     return written
 

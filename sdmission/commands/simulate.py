@@ -9,16 +9,15 @@ from __future__ import annotations
 import argparse
 import difflib
 import math
-import os
 import shlex
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
+from sdmission.results import write_netcdf
 from sdmission import __version__
 from sdmission.errors import InputError, ModelError, Problem
 from sdmission.model import translate
@@ -86,20 +85,6 @@ def parse_sets(sets: Sequence[str], doc: list[dict[str, Any]]) -> dict[str, floa
     if problems:
         raise InputError(problems)
     return out
-
-
-def write_netcdf(ds: xr.Dataset, path: Path) -> None:
-    """Write ``ds`` to ``path`` atomically (temporary file in the same folder, then ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def simulate(model_path: Path, engine: str, sets: dict[str, float], final_time: float | None,

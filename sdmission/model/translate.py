@@ -15,6 +15,7 @@ from pathlib import Path
 import pysd
 
 from sdmission.errors import ModelError
+from sdmission.io import atomic_write
 
 
 def cache_dir() -> Path:
@@ -40,9 +41,7 @@ def cached_copy(mdl_path: Path | str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     dst = folder / src.name
     if not dst.exists():
-        tmp = dst.with_suffix(".mdl.tmp")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
+        atomic_write(dst, lambda tmp: shutil.copyfile(src, tmp))
     return dst
 
 

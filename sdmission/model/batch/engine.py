@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
 import pickle
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from sdmission.constants import MEMBER, TIME
+from sdmission.io import atomic_write_bytes
 from sdmission.errors import ModelError
 from sdmission.model.batch import codegen, ir
 from sdmission.model.batch.compiler import compile_model
@@ -31,15 +30,7 @@ RPREC = 1e-5
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_bytes(path, data)
 
 
 def load_ir(mdl_path: Path | str) -> ir.ModelIR:
