@@ -727,6 +727,8 @@ class OptimiseResult:
     pareto: list[Solution] = field(default_factory=list)
     pareto_roles: dict[str, int] = field(default_factory=dict)  # cheapest / lowest / knee -> index
     pareto_dropped: list[str] = field(default_factory=list)  # targets left out of the front (infeasible)
+    # infeasible only: target id -> smallest normalised violation of that target searched on its own
+    alone: dict[str, float] = field(default_factory=dict)
 
 
 def _de(problem: OptimisationProblem, func: Callable[[FloatArray], FloatArray],
@@ -946,6 +948,16 @@ def solve(problem: OptimisationProblem, *, seed: int | None = None, progress: Pr
         if feasible:
             messages.append("phase I found a feasible point the cost search missed; cost not minimised "
                             "from it; rerun with more generations")
+    alone: dict[str, float] = {}
+    if not feasible:
+        # Which unmet targets could be met on their own? One short DE per target on its own
+        # violation tells "out of reach with these instruments" apart from "not together".
+        for j, t in enumerate(problem.target_set.targets):
+            if best.g[j] <= best.tol:
+                continue
+            xj = _de(problem, lambda X, j=j: problem.outcomes(np.asarray(X).T).g[:, j], None, method,
+                     seed, None, progress, f"alone {t.id}", maxiter=max(3, method.maxiter // 4))
+            alone[t.id] = float(min(_solution(problem, xj).g[j], best.g[j]))
     scale = problem.scale()
     binding: list[str] = []
     marginal: dict[str, float] = {}
@@ -965,7 +977,7 @@ def solve(problem: OptimisationProblem, *, seed: int | None = None, progress: Pr
         feasible=feasible, best=best, labels=list(problem.labels), lower=problem.lower.copy(),
         upper=problem.upper.copy(), history=history, marginal_cost=marginal, binding=binding,
         at_bounds=at_bounds, seed=seed, n_evals=0, n_calls=0, eval_seconds=0.0, wall_seconds=0.0,
-        messages=messages)
+        messages=messages, alone=alone)
     if pareto and problem.spec.pareto is not None and not problem.robust:
         if feasible:
             pareto_front(problem, result, seed=seed, progress=progress)
@@ -1124,6 +1136,9 @@ def report_dict(problem: OptimisationProblem, result: OptimiseResult) -> dict[st
                       "value": best.cost, "units": "MEUR" if o.metric.startswith("public_cost") else ""},
         "targets": targets,
         "unmet_targets": [t["id"] for t in targets if not t["met"]],
+        # infeasible: unmet targets that no path within the bounds meets even when sought alone
+        "out_of_reach_alone": [i for i, g in result.alone.items() if g > best.tol],
+        "reachable_alone": [i for i, g in result.alone.items() if g <= best.tol],
         "worst_normalised_violation": best.worst,
         "decisions": decisions,
         "levers_at_bounds": [{"decision": lab, "bound": side} for lab, side in result.at_bounds],
@@ -1168,9 +1183,17 @@ def report_markdown(rep: Mapping[str, Any], scenario: str = "") -> str:
                   f"{o['discount_rate']:.2%}, base year {o['base_year']}, years {o['window'][0]}–"
                   f"{o['window'][1]}).", ""]
     else:
+        def ids(xs: Sequence[str]) -> str:
+            return ", ".join("`" + t + "`" for t in xs) or "none"
+
+        alone = ""
+        if rep.get("out_of_reach_alone") is not None and rep["unmet_targets"]:
+            alone = (f" Sought on its own, each of these is still out of reach: "
+                     f"{ids(rep['out_of_reach_alone'])}; reachable alone but not together with the "
+                     f"others: {ids(rep['reachable_alone'])}.")
         lines += [f"**Infeasible.** No lever paths within the bounds meet every target of "
-                  f"`{rep['target_set']}`{chance}. Target(s) out of reach: "
-                  f"{', '.join('`' + t + '`' for t in rep['unmet_targets'])}. The closest approach "
+                  f"`{rep['target_set']}`{chance}. Target(s) not met at the closest approach: "
+                  f"{ids(rep['unmet_targets'])}.{alone} The closest approach "
                   f"(smallest worst violation, {rep['worst_normalised_violation']:.3g} of the "
                   f"target's scale) is shown below; cost at that point {o['value']:,.1f} {o['units']}.",
                   "", "Widen the bounds of levers that sit at a bound below, or accept that the "

@@ -118,7 +118,24 @@ def test_infeasible_reports_closest_approach(engine):
     t30 = next(t for t in rep["targets"] if t["id"] == "ind-2030")
     assert t30["value"] == pytest.approx(40.0, abs=1e-3) and t30["gap"] == pytest.approx(20.0, abs=1e-3)
     assert ("co2_levy_tariff@2030", "upper") in res.at_bounds and ("sde_budget@2030", "upper") in res.at_bounds
-    assert "Infeasible" in opt.report_markdown(rep)
+    # sought on its own, the 2030 target is still out of reach (at most 40 Mt of abatement)
+    assert rep["out_of_reach_alone"] == ["ind-2030"] and rep["reachable_alone"] == []
+    md = opt.report_markdown(rep)
+    assert "Infeasible" in md and "each of these is still out of reach: `ind-2030`" in md
+
+
+def test_infeasible_tells_targets_reachable_alone_from_out_of_reach(engine):
+    # industry <= 45 Mt and >= 80 Mt in 2030: each alone is reachable, together they are not
+    targets = TargetSet("conflict", "d", "s", (
+        Target("low-2030", "industry_ghg", 2030, 45.0, "<=", "MtCO2/Year", "l", "l"),
+        Target("high-2030", "industry_ghg", 2030, 80.0, ">=", "MtCO2/Year", "l", "l"),
+    ))
+    p = _problem(engine, targets=targets)
+    res = opt.solve(p, pareto=False)
+    rep = opt.report_dict(p, res)
+    assert rep["status"] == "infeasible"
+    assert sorted(rep["reachable_alone"]) == ["high-2030", "low-2030"] and rep["out_of_reach_alone"] == []
+    assert "reachable alone but not together with the others: `" in opt.report_markdown(rep)
 
 
 def test_infeasible_problem_still_gets_a_front_without_the_unreachable_target(engine):
