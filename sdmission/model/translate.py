@@ -31,15 +31,19 @@ def model_hash(mdl_path: Path | str) -> str:
     return hashlib.sha256(Path(mdl_path).read_bytes()).hexdigest()
 
 
+def model_cache_folder(digest: str) -> Path:
+    """The cache folder of one model version: ``cache_dir()/<first 16 hex of its sha256>/``."""
+    folder = cache_dir() / digest[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def cached_copy(mdl_path: Path | str) -> Path:
     """Copy the ``.mdl`` into ``cache_dir()/<hash>/`` (once) and return the copy's path."""
     src = Path(mdl_path)
     if not src.is_file():
         raise ModelError(f"model file not found: {src}")
-    digest = model_hash(src)
-    folder = cache_dir() / digest[:16]
-    folder.mkdir(parents=True, exist_ok=True)
-    dst = folder / src.name
+    dst = model_cache_folder(model_hash(src)) / src.name
     if not dst.exists():
         atomic_write(dst, lambda tmp: shutil.copyfile(src, tmp))
     return dst

@@ -21,16 +21,12 @@ from sdmission.io import atomic_write_bytes
 from sdmission.errors import ModelError
 from sdmission.model.batch import codegen, ir
 from sdmission.model.batch.compiler import compile_model
-from sdmission.model.translate import cache_dir, model_hash
+from sdmission.model.translate import model_cache_folder, model_hash
 
 # Bump when the IR or the generated code changes meaning: old cache entries are then ignored.
 IR_VERSION = "4"
 # PySD's relative precision for the final time and save times (pysd.py_backend.components.Time).
 RPREC = 1e-5
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    atomic_write_bytes(path, data)
 
 
 def load_ir(mdl_path: Path | str) -> ir.ModelIR:
@@ -39,9 +35,7 @@ def load_ir(mdl_path: Path | str) -> ir.ModelIR:
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
     digest = model_hash(path)
-    folder = cache_dir() / digest[:16]
-    folder.mkdir(parents=True, exist_ok=True)
-    cached = folder / f"batch-ir-v{IR_VERSION}.pkl"
+    cached = model_cache_folder(digest) / f"batch-ir-v{IR_VERSION}.pkl"
     if cached.exists():
         try:
             with cached.open("rb") as fh:
@@ -51,7 +45,7 @@ def load_ir(mdl_path: Path | str) -> ir.ModelIR:
         except Exception:  # noqa: BLE001 - a corrupt cache entry is rebuilt, never trusted
             pass
     model = compile_model(path, digest)
-    _atomic_write(cached, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    atomic_write_bytes(cached, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
     return model
 
 
@@ -146,11 +140,9 @@ class BatchEngine:
         src, consts, classes = codegen.generate(self.model, plan)
         key = hashlib.sha256(repr((IR_VERSION, sorted(plan.const_inputs), sorted(plan.time_inputs),
                                    plan.outputs)).encode()).hexdigest()[:16]
-        folder = cache_dir() / self.model.source_hash[:16]
-        folder.mkdir(parents=True, exist_ok=True)
-        file = folder / f"batch-{key}.py"
+        file = model_cache_folder(self.model.source_hash) / f"batch-{key}.py"
         if not file.exists():  # kept for reading and for tracebacks; never imported from disk
-            _atomic_write(file, src.encode())
+            atomic_write_bytes(file, src.encode())
         namespace: dict[str, Any] = dict(consts)
         exec(compile(src, str(file), "exec"), namespace)  # noqa: S102 - our own generated code
         self._fns[plan] = (namespace["run"], classes)
