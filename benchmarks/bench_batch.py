@@ -28,8 +28,8 @@ import xarray as xr
 
 from sdmission.constants import HEADLINE_OUTPUTS, MEMBER
 from sdmission.model import translate
-from sdmission.model.batch import BatchEngine
-from sdmission.model.batch.crosscheck import member_params
+from sdmission.model.engines.batch import BatchEngine
+from sdmission.model.engines.batch.crosscheck import member_params
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sdmission import optimise as opt
+from sdmission.analysis.optimise import core as opt
 from sdmission.errors import SdmissionError
-from sdmission.targets import Target, TargetSet
+from sdmission.study.targets import Target, TargetSet
 
 ROOT = Path(__file__).resolve().parents[1]
 MDL = ROOT / "tests" / "data" / "models" / "opt_linear.mdl"

@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sdmission.calibrate import evaluate, fit
+    from sdmission.analysis.calibrate import evaluate, fit
 
     cal = fit(args.model, args.max_evaluations) if args.fit else evaluate(args.model)
     if cal.parameters:

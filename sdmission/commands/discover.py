@@ -2,7 +2,7 @@
 
 Reads an ensemble file written by ``ensemble`` (outputs and inputs), checks each scenario against
 its target set and, for every target that fails in some but not all futures, finds the PRIM box
-(see :mod:`sdmission.discovery`). Writes ``<out>/<stem>_prim_<scenario>_<target>.png`` and
+(see :mod:`sdmission.analysis.discovery`). Writes ``<out>/<stem>_prim_<scenario>_<target>.png`` and
 ``<out>/<stem>_discovery.txt`` and prints the plain-language summaries.
 """
 
@@ -34,12 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sdmission import discovery as D
+    from sdmission.analysis import discovery as D
     from sdmission.io import atomic_write
-    from sdmission.results import read_netcdf
-    from sdmission.scenario.messages import did_you_mean, fmt, show
-    from sdmission.targets import check_all, get_target_set
-    from sdmission.uncertainty_plots import prim_plot
+    from sdmission.study.results import read_netcdf
+    from sdmission.messages import did_you_mean, fmt, show
+    from sdmission.study.targets import check_all, get_target_set
+    from sdmission.report.uncertainty import prim_plot
 
     if not args.ensemble.is_file():
         raise InputError([Problem("ensemble file not found", args.ensemble)])

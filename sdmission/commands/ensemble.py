@@ -92,11 +92,11 @@ def _progress(status: str, scenario: str, index: int, n: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sdmission import ensemble as E
+    from sdmission.analysis import ensemble as E
     from sdmission.model.catalogue import load_catalogue
     from sdmission.model.translate import model_hash
-    from sdmission.results import provenance, write_netcdf
-    from sdmission.uncertainty import sample
+    from sdmission.study.results import provenance, write_netcdf
+    from sdmission.analysis.uncertainty import sample
 
     if args.members < 1:
         raise InputError([Problem(f"--members must be at least 1 (given {args.members})",
@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     p2 = write_csv(rank, args.out / f"{args.name}_ranking.csv")
     written = [nc, p1, p2]
     if not args.no_plots:
-        from sdmission.uncertainty_plots import fan_chart
+        from sdmission.report.uncertainty import fan_chart
 
         fans = [v for v in rvars if set(ds[v].dims) == {SCENARIO, MEMBER, TIME}]
         fig = fan_chart(ds, fans, target_set=scenarios[0].target_set,

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from sdmission.io import atomic_write, atomic_write_text
-from sdmission import optimise as opt
+from sdmission.analysis.optimise import core as opt
 from sdmission.errors import InputError, Problem
-from sdmission.targets import get_target_set
+from sdmission.study.targets import get_target_set
 
 HELP = "find least-cost lever paths that meet a target set (exit 2 when infeasible)"
 EXIT_FEASIBLE = 0
@@ -63,7 +63,7 @@ def prepare(scenario_path: Path, targets: str | None, engine: str | None
     ``engine=None``: ``batch`` (the vectorised engine; the population is one engine call).
     """
     from sdmission.commands.run import load_engine
-    from sdmission.scenario import schema
+    from sdmission.schema import scenario as schema
     from sdmission.scenario.check import check_scenario, scenario_inputs
     from sdmission.scenario.load import load_scenario
 
@@ -86,7 +86,7 @@ def prepare(scenario_path: Path, targets: str | None, engine: str | None
         file, line = scn.where("optimise")
         if var is None or var.kind != "lever":
             levers = [v.py_name for v in catalogue.values() if v.kind == "lever"]
-            from sdmission.targets import _did_you_mean
+            from sdmission.study.targets import _did_you_mean
 
             problems.append(Problem(f"'{name}' is not a lever of the model; allowed: "
                                     f"{', '.join(levers)}{_did_you_mean(name, levers)}",
@@ -121,7 +121,7 @@ def prepare(scenario_path: Path, targets: str | None, engine: str | None
 
 def _futures(scn: Any, robust: opt.RobustSpec) -> opt.Futures:
     """The robust search's futures: the scenario's uncertainties (default: all), sampled once."""
-    from sdmission.uncertainty import BLOCK_KEY, UncertaintiesBlock, load_parameter_table, resolve
+    from sdmission.analysis.uncertainty import BLOCK_KEY, UncertaintiesBlock, load_parameter_table, resolve
 
     block = scn.blocks.get(BLOCK_KEY) or UncertaintiesBlock.model_validate({"defaults": "all"})
     link = next((lk for lk in scn.chain if BLOCK_KEY in lk.blocks), scn.chain[0])

@@ -1,7 +1,7 @@
 """``python -m sdmission plot``: report figures (PNG 300 dpi + SVG, PDF on request) from results.
 
 Reads ``results/<scenario>.nc`` files (default: every ``results/*.nc``), draws every figure of
-:func:`sdmission.plots.all_figures` and writes them atomically to ``--out`` (default
+:func:`sdmission.report.figures.all_figures` and writes them atomically to ``--out`` (default
 ``results/figures``). Dutch figures get a ``_nl`` suffix so both languages can share a folder.
 """
 
@@ -65,7 +65,7 @@ def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
 def default_results(folder: Path = DEFAULT_RESULTS) -> list[Path]:
     """Every ``*.nc`` in ``folder`` (shipped scenarios first, baseline leading; then by name);
     none is an error that says what to run first."""
-    from sdmission.plots import SCENARIO_COLORS
+    from sdmission.report.figures import SCENARIO_COLORS
 
     shipped = list(SCENARIO_COLORS)  # shipped scenarios first, in their documented order
     found = sorted(folder.glob("*.nc"), key=lambda p: (
@@ -138,7 +138,7 @@ def save_all(
     formats
         Any of ``png`` (300 dpi), ``svg``, ``pdf``.
     targets
-        A :class:`~sdmission.targets.TargetSet`, a set name, or ``None`` for the registry's
+        A :class:`~sdmission.study.targets.TargetSet`, a set name, or ``None`` for the registry's
         default set.
 
     Returns
@@ -146,8 +146,9 @@ def save_all(
     list of Path
         The files written, figure by figure.
     """
-    from sdmission import labels, plots
-    from sdmission.targets import DEFAULT_SET, TargetSet, get_target_set
+    from sdmission.report import labels
+    from sdmission.report import figures as plots
+    from sdmission.study.targets import DEFAULT_SET, TargetSet, get_target_set
 
     labels.check_lang(lang)
     fmts = parse_formats(formats)

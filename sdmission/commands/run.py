@@ -13,11 +13,11 @@ from tqdm import tqdm
 
 from sdmission.errors import InputError, Problem, SdmissionError
 from sdmission.model.catalogue import Catalogue
-from sdmission.results import write_scenario_results
+from sdmission.study.results import write_scenario_results
 from sdmission.scenario.check import check_scenario
 from sdmission.scenario.load import SUFFIXES, Scenario, load_scenario
-from sdmission.scenario.messages import did_you_mean, fmt, show
-from sdmission.scenario.runner import simulate
+from sdmission.messages import did_you_mean, fmt, show
+from sdmission.study.run import simulate
 
 HELP = "run scenarios: write results/<scenario>.nc, a headline CSV and the target table"
 ENGINES = ("pysd", "batch")
@@ -81,12 +81,12 @@ def resolve_scenarios(names: list[str], folder: Path) -> list[Path]:
 def load_engine(mdl_path: Path, engine: str) -> tuple[Any, Catalogue]:
     """An engine for ``mdl_path`` and the model's catalogue."""
     if engine == "pysd":
-        from sdmission.model.pysd_engine import PysdEngine
+        from sdmission.model.engines.pysd import PysdEngine
 
         eng = PysdEngine(mdl_path)
         return eng, eng.catalogue
     try:
-        from sdmission.model.engines import load_engine as factory
+        from sdmission.model.engines.factory import load_engine as factory
     except ImportError as exc:
         raise SdmissionError(
             f"the batch engine is not available in this installation ({exc}); "
@@ -99,7 +99,7 @@ def load_engine(mdl_path: Path, engine: str) -> tuple[Any, Catalogue]:
 
 def _targets_module() -> Any:
     try:
-        from sdmission import targets
+        from sdmission.study import targets
     except ImportError:
         return None
     return targets
@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     targets = _targets_module()
     target_sets: dict[str, Any] = {}
     if targets is None:
-        print("note: sdmission.targets is not available; no target table", file=sys.stderr)
+        print("note: sdmission.study.targets is not available; no target table", file=sys.stderr)
     else:
         for scn in scenarios:
             name = args.targets or scn.targets
@@ -189,15 +189,15 @@ def run(args: argparse.Namespace) -> int:
         if targets is not None:
             tqdm.write(_target_report(targets, ds, target_sets[args.targets or scn.targets]),
                        file=sys.stdout)
-    # 3. Figures (module owned by sdmission.plots).
+    # 3. Figures (module owned by sdmission.report.figures).
     if args.plots:
         try:
-            from sdmission import plots
+            from sdmission.report import figures as plots
         except ImportError as exc:
-            raise SdmissionError(f"--plots: sdmission.plots is not available ({exc})") from exc
+            raise SdmissionError(f"--plots: sdmission.report.figures is not available ({exc})") from exc
         save_all = getattr(plots, "save_all", None)
         if save_all is None:
-            raise SdmissionError("--plots: sdmission.plots has no save_all(datasets, out_dir, lang)")
+            raise SdmissionError("--plots: sdmission.report.figures has no save_all(datasets, out_dir, lang)")
         written = save_all(datasets, args.out, args.lang)
         if written:
             print(f"figures: {len(list(written))} files in {args.out}")

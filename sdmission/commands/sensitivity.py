@@ -23,11 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sdmission import ensemble as E
-    from sdmission import sensitivity as S
+    from sdmission.analysis import ensemble as E
+    from sdmission.analysis import sensitivity as S
     from sdmission.model.translate import model_hash
-    from sdmission.results import provenance, write_netcdf
-    from sdmission.uncertainty_plots import sobol_bars
+    from sdmission.study.results import provenance, write_netcdf
+    from sdmission.report.uncertainty import sobol_bars
 
     (scn,) = E.load_ensemble_scenarios(scenario_files(args), targets=args.targets)
     metrics = S.DEFAULT_METRICS

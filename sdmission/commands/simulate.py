@@ -17,7 +17,7 @@ from typing import Any
 
 import xarray as xr
 
-from sdmission.results import write_netcdf
+from sdmission.study.results import write_netcdf
 from sdmission import __version__
 from sdmission.errors import InputError, ModelError, Problem
 from sdmission.model import translate
@@ -92,7 +92,7 @@ def simulate(model_path: Path, engine: str, sets: dict[str, float], final_time: 
     """Run the model and label the result (units, long_name, provenance)."""
     import pysd
 
-    from sdmission.model.engines import load_engine
+    from sdmission.model.engines.factory import load_engine
 
     eng = load_engine(model_path, engine)
     inputs = {name: xr.DataArray(value) for name, value in sets.items()}

@@ -10,9 +10,9 @@ import xarray as xr
 from sdmission.constants import TIME
 from sdmission.errors import InputError, Problem
 from sdmission.model.catalogue import Catalogue, Kind, Variable
-from sdmission.scenario import schema
+from sdmission.schema import scenario as schema
 from sdmission.scenario.load import Scenario
-from sdmission.scenario.messages import did_you_mean, fmt, show
+from sdmission.messages import did_you_mean, fmt, show
 
 SECTIONS: tuple[tuple[str, Kind], ...] = (("levers", "lever"), ("assumptions", "assumption"))
 _OTHER = {"levers": "assumptions", "assumptions": "levers"}

@@ -25,9 +25,9 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 
 from sdmission.errors import InputError, Problem
-from sdmission.scenario import schema
-from sdmission.scenario.messages import did_you_mean, fmt, show, type_name
-from sdmission.scenario.yamlio import KeyPath, YamlDoc, read_yaml
+from sdmission.schema import scenario as schema
+from sdmission.messages import did_you_mean, fmt, show, type_name
+from sdmission.yamlio import KeyPath, YamlDoc, read_yaml
 
 DEFAULT_MODEL = "../models/sdmission.mdl"
 DEFAULT_TARGETS = "design"
@@ -264,7 +264,7 @@ def problems_from_validation(
 
 
 # Modules that register extra top-level blocks (schema.register_block) when imported.
-EXTENSION_MODULES = ("sdmission.optimise", "sdmission.uncertainty")
+EXTENSION_MODULES = ("sdmission.analysis.optimise.core", "sdmission.analysis.uncertainty")
 
 
 def _load_extensions() -> None:

@@ -9,8 +9,8 @@ import pytest
 import xarray as xr
 
 from sdmission.constants import MEMBER, TIME
-from sdmission.model.batch import BatchEngine
-from sdmission.model.batch.crosscheck import max_rel_diff, member_params, pysd_run
+from sdmission.model.engines.batch import BatchEngine
+from sdmission.model.engines.batch.crosscheck import max_rel_diff, member_params, pysd_run
 
 MODELS = Path(__file__).resolve().parents[1] / "data" / "models"
 SUPPORTED = ["fn_arith.mdl", "fn_stateful.mdl", "fn_lookup.mdl", "fn_subscripts.mdl"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sdmission.calibrate import evaluate, fit_statistics
+from sdmission.analysis.calibrate import evaluate, fit_statistics
 from tests.conftest import PROJECT_MODEL
 
 

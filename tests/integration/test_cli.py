@@ -11,7 +11,7 @@ import pytest
 
 from sdmission.cli import main
 from sdmission.constants import HEADLINE_OUTPUTS, INSTRUMENTS
-from sdmission.results import read_netcdf
+from sdmission.study.results import read_netcdf
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -60,7 +60,7 @@ def test_run_unknown_scenario_suggests(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_run_batch_engine_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     try:
-        import sdmission.model.engines  # noqa: F401
+        import sdmission.model.engines.factory  # noqa: F401
     except ImportError:
         code = main(["run", str(GOOD / "mini-a.yaml"), "--engine", "batch",
                      "--out", str(tmp_path)])

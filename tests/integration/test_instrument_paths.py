@@ -14,7 +14,7 @@ from functools import cache
 
 import xarray as xr
 
-from sdmission.model.engines import load_engine
+from sdmission.model.engines.factory import load_engine
 from tests.conftest import PROJECT_MODEL
 
 FINAL = 2040

@@ -73,7 +73,7 @@ def _run(key: tuple, final_time: float = 2050, time_step: float | None = None, s
 
 
 def _run_batch(key: tuple, final_time: float) -> dict[str, np.ndarray]:
-    from sdmission.model.engines import load_engine
+    from sdmission.model.engines.factory import load_engine
 
     engine = load_engine(PROJECT_MODEL, "batch")
     ds = engine.run({k: xr.DataArray(float(v)) for k, v in key}, return_vars=_columns(), final_time=final_time)
@@ -201,7 +201,7 @@ def test_batch_matches_pysd_on_an_extreme_case() -> None:
 def test_stays_physical_across_the_parameter_ranges() -> None:
     """300 members drawing every uncertain parameter uniformly within its range (parameters.csv):
     no NaN, no negative stock, shares within [0, 1]. The uncertainty analysis samples these ranges."""
-    from sdmission.model.engines import load_engine
+    from sdmission.model.engines.factory import load_engine
     from sdmission.model.parameters import parameter_table
 
     engine = load_engine(PROJECT_MODEL, "batch")

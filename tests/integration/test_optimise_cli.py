@@ -57,7 +57,7 @@ def test_optimise_writes_reproducible_scenario(tmp_path, capsys):
     from sdmission.commands.run import load_engine
     from sdmission.scenario.check import scenario_inputs
     from sdmission.scenario.load import load_scenario
-    from sdmission.targets import check, get_target_set
+    from sdmission.study.targets import check, get_target_set
 
     scn = load_scenario(out / "opt-test-optimised.yaml")
     assert "optimise" not in scn.blocks

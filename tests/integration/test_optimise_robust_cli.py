@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from sdmission.cli import main
-from sdmission.uncertainty import sample
+from sdmission.analysis.uncertainty import sample
 
 MDL = Path(__file__).resolve().parents[1] / "data" / "models" / "opt_robust.mdl"
 
@@ -91,7 +91,7 @@ def test_robust_optimum_report_and_reproducible_scenario(tmp_path, capsys):
 
 
 def _space():
-    from sdmission.uncertainty import load_parameter_table, load_uncertainties
+    from sdmission.analysis.uncertainty import load_parameter_table, load_uncertainties
 
     return load_uncertainties({"parameters": [{"name": "emission_factor"}]}, None, load_parameter_table(MDL))
 

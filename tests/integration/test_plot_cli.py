@@ -10,7 +10,7 @@ import xarray as xr
 
 from sdmission.cli import main
 from sdmission.commands.plot import save_all
-from sdmission.targets import get_target_set
+from sdmission.study.targets import get_target_set
 from tests.unit.test_plots_demo_data import demo_runs
 
 STEMS = ("ghg_trajectories", "circular_share", "scenario_comparison",

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from sdmission.model.pysd_engine import PysdEngine
+from sdmission.model.engines.pysd import PysdEngine
 from sdmission.scenario.check import scenario_inputs
 from sdmission.scenario.load import load_scenario
-from sdmission.scenario.runner import simulate
+from sdmission.study.run import simulate
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 GOOD = DATA / "scenarios" / "good"

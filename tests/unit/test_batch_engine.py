@@ -11,9 +11,9 @@ import xarray as xr
 
 from sdmission.constants import MEMBER, TIME
 from sdmission.errors import ModelError, UnsupportedFunctionError
-from sdmission.model.batch import BatchEngine, load_ir
-from sdmission.model.batch.engine import time_grid
-from sdmission.model.engines import load_engine
+from sdmission.model.engines.batch import BatchEngine, load_ir
+from sdmission.model.engines.batch.engine import time_grid
+from sdmission.model.engines.factory import load_engine
 from sdmission.model.translate import cache_dir, model_hash
 
 MODELS = Path(__file__).resolve().parents[1] / "data" / "models"

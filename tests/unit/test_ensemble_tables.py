@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from sdmission.ensemble import pmet_table, ranking
-from sdmission.targets import check_all, get_target_set
+from sdmission.analysis.ensemble import pmet_table, ranking
+from sdmission.study.targets import check_all, get_target_set
 
 YEARS = np.arange(2015.0, 2051.0)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sdmission import optimise as opt
+from sdmission.analysis.optimise import core as opt
 from sdmission.errors import InputError
-from sdmission.targets import Target, TargetSet
+from sdmission.study.targets import Target, TargetSet
 
 MDL = Path(__file__).resolve().parents[1] / "data" / "models" / "opt_linear.mdl"
 R = 0.03

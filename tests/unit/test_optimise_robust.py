@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sdmission import ensemble
-from sdmission import optimise as opt
+from sdmission.analysis import ensemble
+from sdmission.analysis.optimise import core as opt
 from sdmission.errors import InputError
-from sdmission.targets import Target, TargetSet
-from sdmission.uncertainty import load_parameter_table, load_uncertainties
+from sdmission.study.targets import Target, TargetSet
+from sdmission.analysis.uncertainty import load_parameter_table, load_uncertainties
 
 MDL = Path(__file__).resolve().parents[1] / "data" / "models" / "opt_robust.mdl"
 R = 0.03

@@ -9,7 +9,8 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sdmission import labels, plots
+from sdmission.report import labels
+from sdmission.report import figures as plots
 from sdmission.constants import (
     CLUSTERS,
     FUNCTIONS,
@@ -19,7 +20,7 @@ from sdmission.constants import (
     ROUTES,
 )
 from sdmission.errors import InputError, SdmissionError
-from sdmission.targets import Target, TargetSet, get_target_set
+from sdmission.study.targets import Target, TargetSet, get_target_set
 from tests.unit.test_plots_demo_data import demo_ensemble, demo_runs
 
 

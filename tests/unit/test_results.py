@@ -11,7 +11,7 @@ import xarray as xr
 
 from sdmission.constants import INSTRUMENTS
 from sdmission.model.catalogue import Catalogue, Variable
-from sdmission.results import (
+from sdmission.study.results import (
     build_dataset,
     headline_frame,
     provenance,

@@ -10,7 +10,7 @@ from sdmission.errors import InputError
 from sdmission.model.catalogue import load_catalogue
 from sdmission.scenario.check import checked
 from sdmission.scenario.load import load_scenario
-from sdmission.scenario.yamlio import MAX_BYTES
+from sdmission.yamlio import MAX_BYTES
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BAD = DATA / "scenarios" / "bad"

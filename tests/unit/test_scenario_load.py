@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from sdmission.errors import InputError
 from sdmission.model.catalogue import load_catalogue
-from sdmission.scenario import schema
+from sdmission.schema import scenario as schema
 from sdmission.scenario.check import check_scenario, scenario_inputs
 from sdmission.scenario.load import load_scenario
 

@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 from sdmission.errors import InputError
-from sdmission.targets import (
+from sdmission.study.targets import (
     DEFAULT_SET,
     TARGET,
     Target,

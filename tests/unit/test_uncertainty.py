@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sdmission.errors import InputError
-from sdmission.uncertainty import (
+from sdmission.analysis.uncertainty import (
     UncertaintiesBlock,
     Uncertainty,
     engine_inputs,

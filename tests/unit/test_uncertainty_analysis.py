@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sdmission.discovery import describe, prim
+from sdmission.analysis.discovery import describe, prim
 from sdmission.errors import InputError
-from sdmission.sensitivity import Metric, design, sobol_indices
-from sdmission.uncertainty import ParameterTable, Uncertainty, UncertaintySpace
-from sdmission.uncertainty_plots import prim_plot, sobol_bars
+from sdmission.analysis.sensitivity import Metric, design, sobol_indices
+from sdmission.analysis.uncertainty import ParameterTable, Uncertainty, UncertaintySpace
+from sdmission.report.uncertainty import prim_plot, sobol_bars
 
 
 def _box_data(n: int = 2000, noise: float = 0.02, seed: int = 0):

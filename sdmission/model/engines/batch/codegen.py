@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sdmission.errors import ModelError
-from sdmission.model.batch import ir
+from sdmission.model.engines.batch import ir
 
 CONST, TIME, DYN = 0, 1, 2
 SMALL_VENSIM = 1e-6

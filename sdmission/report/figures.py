@@ -37,7 +37,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter, ScalarFormatter
 
-from sdmission import labels
+from sdmission.report import labels
 from sdmission.constants import (
     CLUSTER,
     FUNCTION,
@@ -50,7 +50,7 @@ from sdmission.constants import (
     TIME,
 )
 from sdmission.errors import InputError, Problem
-from sdmission.targets import Target, TargetSet
+from sdmission.study.targets import Target, TargetSet
 
 Runs = xr.Dataset | Mapping[str, xr.Dataset] | Sequence[xr.Dataset]
 

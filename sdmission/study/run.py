@@ -9,7 +9,7 @@ import xarray as xr
 
 from sdmission.model.catalogue import Catalogue
 from sdmission.model.translate import model_hash
-from sdmission.results import build_dataset, provenance
+from sdmission.study.results import build_dataset, provenance
 from sdmission.scenario.check import checked, scenario_inputs
 from sdmission.scenario.load import Scenario
 
@@ -29,7 +29,7 @@ def simulate(
     scn
         A merged scenario (see :func:`sdmission.scenario.load.load_scenario`).
     engine
-        Any :class:`sdmission.model.engine.Engine` loaded from ``scn.model_path``.
+        Any :class:`sdmission.model.engines.protocol.Engine` loaded from ``scn.model_path``.
     catalogue
         The model's variable table.
     command
@@ -40,7 +40,7 @@ def simulate(
     Returns
     -------
     xr.Dataset
-        Dims ``(time, <subscripts…>)``; see :func:`sdmission.results.build_dataset`.
+        Dims ``(time, <subscripts…>)``; see :func:`sdmission.study.results.build_dataset`.
     """
     checked(scn, catalogue)
     inputs = scenario_inputs(scn, catalogue)

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from sdmission.constants import MEMBER, TIME
 from sdmission.errors import InputError, Problem
-from sdmission.uncertainty import UNCERTAINTY, UncertaintySpace
+from sdmission.analysis.uncertainty import UNCERTAINTY, UncertaintySpace
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def design(space: UncertaintySpace, base: int, seed: int = 0) -> xr.Dataset:
     Returns
     -------
     xr.Dataset
-        Same layout as :func:`sdmission.uncertainty.sample` (``quantile`` and ``value`` with dims
+        Same layout as :func:`sdmission.analysis.uncertainty.sample` (``quantile`` and ``value`` with dims
         ``(member, uncertainty)``), attrs ``sampler='saltelli'``, ``seed``, ``base``.
     """
     from SALib.sample import sobol as sobol_sample

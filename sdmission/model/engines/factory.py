@@ -1,7 +1,7 @@
 """Engine factory: ``load_engine(path, "batch" | "pysd")``.
 
-``batch`` (default) is the vectorised engine in :mod:`sdmission.model.batch`; ``pysd`` is the
-reference engine :class:`sdmission.model.pysd_engine.PysdEngine`. A model the batch engine cannot
+``batch`` (default) is the vectorised engine in :mod:`sdmission.model.engines.batch`; ``pysd`` is the
+reference engine :class:`sdmission.model.engines.pysd.PysdEngine`. A model the batch engine cannot
 compile raises :class:`sdmission.errors.UnsupportedFunctionError`; run it with ``engine="pysd"``.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sdmission.errors import ModelError
-from sdmission.model.engine import Engine
+from sdmission.model.engines.protocol import Engine
 from sdmission.model.translate import model_hash
 
 ENGINES: tuple[str, ...] = ("batch", "pysd")
@@ -35,10 +35,10 @@ def load_engine(mdl_path: Path | str, engine: str = "batch") -> Engine:
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
     if engine == "pysd":
-        from sdmission.model.pysd_engine import PysdEngine
+        from sdmission.model.engines.pysd import PysdEngine
 
         return PysdEngine(path)
-    from sdmission.model.batch import BatchEngine
+    from sdmission.model.engines.batch import BatchEngine
 
     key = (str(path.resolve()), model_hash(path))
     if key not in _BATCH:

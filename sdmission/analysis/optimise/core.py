@@ -93,9 +93,9 @@ from scipy.optimize import NonlinearConstraint, differential_evolution, minimize
 
 from sdmission.constants import MEMBER, TIME
 from sdmission.errors import InputError, ModelError, Problem
-from sdmission.model.engine import Engine
-from sdmission.targets import MET_RTOL, Target, TargetSet
-from sdmission.uncertainty import Sampler, UncertaintySpace
+from sdmission.model.engines.protocol import Engine
+from sdmission.study.targets import MET_RTOL, Target, TargetSet
+from sdmission.analysis.uncertainty import Sampler, UncertaintySpace
 
 FloatArray = NDArray[np.float64]
 Progress = Callable[[str], None]
@@ -185,7 +185,7 @@ class RobustSpec(BaseModel):
     model_config = _FROZEN
     p: float = Field(gt=0.0, le=1.0, description="Required probability of meeting each target.")
     members: int = Field(64, ge=2, le=100_000, description="Futures N, drawn once and held fixed.")
-    sampler: Sampler = Field("lhs", description="'lhs', 'sobol' or 'mc' (see sdmission.uncertainty).")
+    sampler: Sampler = Field("lhs", description="'lhs', 'sobol' or 'mc' (see sdmission.analysis.uncertainty).")
     seed: int = Field(1, ge=0, description="Seed of the futures (apart from the DE seed).")
 
 
@@ -310,11 +310,11 @@ def _compress(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
 def get_engine(mdl_path: Path | str, engine: str = "pysd") -> Engine:
     """The project's engine: ``pysd`` (reference, loops members) or ``batch`` (one call per batch)."""
     if engine == "pysd":
-        from sdmission.model.pysd_engine import PysdEngine
+        from sdmission.model.engines.pysd import PysdEngine
 
         return PysdEngine(mdl_path)
     try:
-        from sdmission.model.engines import load_engine  # type: ignore[import-not-found]
+        from sdmission.model.engines.factory import load_engine  # type: ignore[import-not-found]
     except ImportError as exc:
         raise ModelError(f"engine '{engine}' is not available ({exc}); use 'pysd'") from None
     return load_engine(mdl_path, engine=engine)  # type: ignore[no-any-return]
@@ -349,7 +349,7 @@ class Futures:
     space
         The uncertainties sampled.
     samples
-        :func:`sdmission.uncertainty.sample` output: ``value`` (member=N, uncertainty).
+        :func:`sdmission.analysis.uncertainty.sample` output: ``value`` (member=N, uncertainty).
     """
 
     p: float
@@ -368,8 +368,8 @@ class Futures:
 
 
 def draw_futures(spec: RobustSpec, space: UncertaintySpace) -> Futures:
-    """Sample ``spec.members`` futures of ``space`` (seeded; see :func:`sdmission.uncertainty.sample`)."""
-    from sdmission.uncertainty import sample
+    """Sample ``spec.members`` futures of ``space`` (seeded; see :func:`sdmission.analysis.uncertainty.sample`)."""
+    from sdmission.analysis.uncertainty import sample
 
     if len(space) == 0:
         raise InputError([Problem("robust optimisation needs at least one uncertainty; the "
@@ -392,7 +392,7 @@ class OptimisationProblem:
     Parameters
     ----------
     engine
-        Any :class:`sdmission.model.engine.Engine`.
+        Any :class:`sdmission.model.engines.protocol.Engine`.
     grid
         The model's time settings.
     spec
@@ -465,7 +465,7 @@ class OptimisationProblem:
     def _nominal_and_futures(self, futures: Futures) -> dict[str, xr.DataArray]:
         """Engine inputs of the uncertain parameters for ``N + 1`` members: member 0 the nominal
         future (the model's values, as ``run`` uses them), members 1..N the sampled futures."""
-        from sdmission.uncertainty import UNCERTAINTY, engine_inputs
+        from sdmission.analysis.uncertainty import UNCERTAINTY, engine_inputs
 
         values = futures.samples["value"]
         nominal = xr.DataArray([[u.default for u in futures.space.uncertainties]],
@@ -1295,7 +1295,7 @@ def plot_pareto(result: OptimiseResult, spec: ParetoSpec) -> Any:
 def _register_block() -> None:
     """Make ``optimise:`` a valid top-level block of scenario files."""
     try:
-        from sdmission.scenario import schema
+        from sdmission.schema import scenario as schema
     except ImportError:
         return
     if "optimise" not in schema.registered_blocks():

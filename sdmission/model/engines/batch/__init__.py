@@ -4,6 +4,6 @@
 ``engine`` (``BatchEngine``, the ``Engine`` implementation).
 """
 
-from sdmission.model.batch.engine import BatchEngine, load_ir
+from sdmission.model.engines.batch.engine import BatchEngine, load_ir
 
 __all__ = ["BatchEngine", "load_ir"]

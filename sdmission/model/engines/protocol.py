@@ -11,7 +11,7 @@ inputs
 output
     ``xr.Dataset`` with dims ``(member, time, <subscripts…>)`` where ``time`` runs over the save
     grid (``initial_time + k * saveper``); ``member`` has length 1 when no input had a member dim.
-    No units or provenance here: ``sdmission.results`` adds those from the variable catalogue.
+    No units or provenance here: ``sdmission.study.results`` adds those from the variable catalogue.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from sdmission.constants import MEMBER, SCENARIO, TIME
-from sdmission.targets import TargetSet
+from sdmission.study.targets import TargetSet
 
 #: Percentiles drawn by fan charts: outer band, inner band, median.
 FAN_PERCENTILES = (5, 25, 50, 75, 95)
@@ -96,7 +96,7 @@ def sobol_bars(indices: xr.Dataset, *, top: int = 15, title: str | None = None) 
     Parameters
     ----------
     indices
-        From :func:`sdmission.sensitivity.sobol_indices`: dims ``(metric, uncertainty)`` with
+        From :func:`sdmission.analysis.sensitivity.sobol_indices`: dims ``(metric, uncertainty)`` with
         ``S1``, ``S1_conf``, ``ST``, ``ST_conf``.
     top
         Uncertainties shown per metric (largest ST first).
@@ -133,7 +133,7 @@ def prim_plot(result: Any, *, title: str | None = None) -> Figure:
     Parameters
     ----------
     result
-        A :class:`sdmission.discovery.PrimResult`.
+        A :class:`sdmission.analysis.discovery.PrimResult`.
     """
     fig = Figure(figsize=(12, 4.6), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[1, 1.3])

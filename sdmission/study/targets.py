@@ -324,7 +324,7 @@ def check(ds: xr.Dataset, target_set: TargetSet) -> list[TargetCheck]:
     if extra:
         raise ValueError(
             f"check() takes one run; the dataset has {', '.join(f'{d}={ds.sizes[d]}' for d in extra)}"
-            "; use sdmission.targets.check_all for ensembles and scenario batches"
+            "; use sdmission.study.targets.check_all for ensembles and scenario batches"
         )
     res = check_all(ds, target_set)
     res = res.squeeze([d for d in (SCENARIO, MEMBER) if d in res.dims], drop=True)

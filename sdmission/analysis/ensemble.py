@@ -36,9 +36,9 @@ import xarray as xr
 from sdmission.io import atomic_write_bytes
 from sdmission.constants import MEMBER, SCENARIO, TIME
 from sdmission.errors import InputError, ModelError, Problem
-from sdmission.model.engine import Engine
-from sdmission.targets import TARGET, TargetSet, check_all
-from sdmission.uncertainty import UNCERTAINTY, UncertaintySpace, engine_inputs
+from sdmission.model.engines.protocol import Engine
+from sdmission.study.targets import TARGET, TargetSet, check_all
+from sdmission.analysis.uncertainty import UNCERTAINTY, UncertaintySpace, engine_inputs
 
 EngineName = Literal["auto", "batch", "pysd"]
 #: Chunk file name pattern inside ``<out>/<name>.chunks/``.
@@ -88,17 +88,17 @@ def resolve_engine_name(engine: EngineName) -> str:
     """``auto`` → ``batch`` when the batch engine is installed, else ``pysd``."""
     if engine != "auto":
         return engine
-    return "batch" if importlib.util.find_spec("sdmission.model.engines") else "pysd"
+    return "batch" if importlib.util.find_spec("sdmission.model.engines.factory") else "pysd"
 
 
 def load_engine(mdl_path: Path | str, engine: str) -> Engine:
     """A compiled engine for a model (``batch`` or ``pysd``)."""
-    if importlib.util.find_spec("sdmission.model.engines") is not None:
-        from sdmission.model.engines import load_engine as _load
+    if importlib.util.find_spec("sdmission.model.engines.factory") is not None:
+        from sdmission.model.engines.factory import load_engine as _load
 
         return _load(mdl_path, engine=engine)  # type: ignore[no-any-return]
     if engine == "pysd":
-        from sdmission.model.pysd_engine import PysdEngine
+        from sdmission.model.engines.pysd import PysdEngine
 
         return PysdEngine(mdl_path)
     raise ModelError(f"engine '{engine}' is not available (allowed: pysd)")
@@ -193,7 +193,7 @@ def chunk_key(model_sha: str, engine: str, scenario: str, inputs: Mapping[str, x
 
 
 def _write_chunk(ds: xr.Dataset, path: Path, key: str) -> None:
-    from sdmission.results import write_netcdf
+    from sdmission.study.results import write_netcdf
 
     write_netcdf(ds.assign_attrs(chunk_key=key), path)
 
@@ -287,7 +287,7 @@ def run_ensemble(
     scenarios
         The scenarios; names must be unique.
     samples
-        From :func:`sdmission.uncertainty.sample` (with a ``scenario`` dim naming every scenario,
+        From :func:`sdmission.analysis.uncertainty.sample` (with a ``scenario`` dim naming every scenario,
         or without one when all scenarios share one space).
     return_vars
         Model variables to keep (py names).
@@ -423,7 +423,7 @@ def label(raw: xr.Dataset, catalogue: Any, samples: xr.Dataset, attrs: Mapping[s
 
 
 def target_checks(ds: xr.Dataset, target_sets: Mapping[str, TargetSet]) -> dict[str, xr.Dataset]:
-    """:func:`sdmission.targets.check_all` per scenario (each with its own target set)."""
+    """:func:`sdmission.study.targets.check_all` per scenario (each with its own target set)."""
     out = {}
     for name in ds[SCENARIO].values:
         sub = ds.sel({SCENARIO: name})
@@ -490,7 +490,7 @@ def probability_met(
         Policy inputs; those with a ``member`` dim of size S are S candidates (e.g. the
         optimiser's decoded decision rows); without one, S = 1.
     samples
-        Futures from :func:`sdmission.uncertainty.sample` (N members; no ``scenario`` dim).
+        Futures from :func:`sdmission.analysis.uncertainty.sample` (N members; no ``scenario`` dim).
     space
         The uncertainties the samples describe.
     target_set
@@ -543,8 +543,8 @@ def load_ensemble_scenarios(paths: Sequence[Path | str], *, targets: str | None 
     from sdmission.model.catalogue import load_catalogue
     from sdmission.scenario.check import check_scenario, scenario_inputs
     from sdmission.scenario.load import load_scenario
-    from sdmission.targets import get_target_set
-    from sdmission.uncertainty import BLOCK_KEY, UncertaintiesBlock, load_parameter_table, resolve
+    from sdmission.study.targets import get_target_set
+    from sdmission.analysis.uncertainty import BLOCK_KEY, UncertaintiesBlock, load_parameter_table, resolve
 
     problems: list[Problem] = []
     out: list[EnsembleScenario] = []

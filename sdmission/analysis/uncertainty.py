@@ -645,7 +645,7 @@ def engine_inputs(
 
 def _register() -> None:
     """Make ``uncertainties:`` a known top-level block of scenario files."""
-    from sdmission.scenario import schema
+    from sdmission.schema import scenario as schema
 
     schema.register_block(BLOCK_KEY, UncertaintiesBlock)
 

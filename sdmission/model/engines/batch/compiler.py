@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from sdmission.errors import ModelError, UnsupportedFunctionError
-from sdmission.model.batch import ir
+from sdmission.model.engines.batch import ir
 
 # Vensim spelling of PySD structures we do not implement, for error messages.
 _UNSUPPORTED_STRUCTURES = {

@@ -1,7 +1,7 @@
 """The batch engine: N ensemble members of a Vensim model in one numpy time loop.
 
 ``BatchEngine(path)`` compiles the model once (cached by content hash under
-``sdmission.model.translate.cache_dir()``) and implements ``sdmission.model.engine.Engine``.
+``sdmission.model.translate.cache_dir()``) and implements ``sdmission.model.engines.protocol.Engine``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import xarray as xr
 from sdmission.constants import MEMBER, TIME
 from sdmission.io import atomic_write_bytes
 from sdmission.errors import ModelError
-from sdmission.model.batch import codegen, ir
-from sdmission.model.batch.compiler import compile_model
+from sdmission.model.engines.batch import codegen, ir
+from sdmission.model.engines.batch.compiler import compile_model
 from sdmission.model.translate import model_cache_folder, model_hash
 
 # Bump when the IR or the generated code changes meaning: old cache entries are then ignored.
@@ -81,7 +81,7 @@ def time_grid(t0: float, dt: float, final: float, saveper: float) -> tuple[np.nd
 
 
 class BatchEngine:
-    """Vectorised engine for one model; see ``sdmission.model.engine.Engine``.
+    """Vectorised engine for one model; see ``sdmission.model.engines.protocol.Engine``.
 
     Parameters
     ----------

@@ -39,8 +39,8 @@ from scipy import stats
 
 from sdmission.constants import MEMBER, SCENARIO
 from sdmission.errors import InputError, Problem
-from sdmission.targets import TARGET, Target
-from sdmission.uncertainty import UNCERTAINTY
+from sdmission.study.targets import TARGET, Target
+from sdmission.analysis.uncertainty import UNCERTAINTY
 
 #: An uncertainty with at most this many distinct sampled values is peeled value by value.
 DISCRETE_MAX: Final = 10

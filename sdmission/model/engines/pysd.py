@@ -40,7 +40,7 @@ def _n_members(inputs: Mapping[str, xr.DataArray]) -> int:
 
 
 class PysdEngine:
-    """Reference engine (``name = "pysd"``) implementing :class:`sdmission.model.engine.Engine`.
+    """Reference engine (``name = "pysd"``) implementing :class:`sdmission.model.engines.protocol.Engine`.
 
     Parameters
     ----------
@@ -99,7 +99,7 @@ class PysdEngine:
         Parameters
         ----------
         inputs
-            ``{py_name: DataArray}`` (see :mod:`sdmission.model.engine`).
+            ``{py_name: DataArray}`` (see :mod:`sdmission.model.engines.protocol`).
         return_vars
             Python names to return; ``None`` returns every non-control variable.
         final_time
