@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from sdmission.analysis import ensemble as E
+from sdmission.analysis.uncertainty import load_parameter_table, load_uncertainties, sample
 from sdmission.constants import HEADLINE_OUTPUTS
 from sdmission.model.catalogue import load_catalogue
 from sdmission.study.targets import get_target_set
-from sdmission.analysis.uncertainty import load_parameter_table, load_uncertainties, sample
 
 ROOT = Path(__file__).resolve().parents[1]
 

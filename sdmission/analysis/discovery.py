@@ -37,10 +37,10 @@ import xarray as xr
 from numpy.typing import NDArray
 from scipy import stats
 
+from sdmission.analysis.uncertainty import UNCERTAINTY
 from sdmission.constants import MEMBER, SCENARIO
 from sdmission.errors import InputError, Problem
 from sdmission.study.targets import TARGET, Target
-from sdmission.analysis.uncertainty import UNCERTAINTY
 
 #: An uncertainty with at most this many distinct sampled values is peeled value by value.
 DISCRETE_MAX: Final = 10

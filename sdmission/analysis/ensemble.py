@@ -33,12 +33,12 @@ from typing import Any, Final, Literal
 import numpy as np
 import xarray as xr
 
-from sdmission.io import atomic_write_bytes
+from sdmission.analysis.uncertainty import UNCERTAINTY, UncertaintySpace, engine_inputs
 from sdmission.constants import MEMBER, SCENARIO, TIME
 from sdmission.errors import InputError, ModelError, Problem
+from sdmission.io import atomic_write_bytes
 from sdmission.model.engines.protocol import Engine
 from sdmission.study.targets import TARGET, TargetSet, check_all
-from sdmission.analysis.uncertainty import UNCERTAINTY, UncertaintySpace, engine_inputs
 
 EngineName = Literal["auto", "batch", "pysd"]
 #: Chunk file name pattern inside ``<out>/<name>.chunks/``.
@@ -540,11 +540,11 @@ def load_ensemble_scenarios(paths: Sequence[Path | str], *, targets: str | None 
     A scenario without an ``uncertainties:`` block samples every uncertain parameter of the table
     (``defaults: all``). ``targets`` overrides each scenario's target set.
     """
+    from sdmission.analysis.uncertainty import BLOCK_KEY, UncertaintiesBlock, load_parameter_table, resolve
     from sdmission.model.catalogue import load_catalogue
     from sdmission.scenario.check import check_scenario, scenario_inputs
     from sdmission.scenario.load import load_scenario
     from sdmission.study.targets import get_target_set
-    from sdmission.analysis.uncertainty import BLOCK_KEY, UncertaintiesBlock, load_parameter_table, resolve
 
     problems: list[Problem] = []
     out: list[EnsembleScenario] = []

@@ -20,9 +20,9 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
+from sdmission.analysis.uncertainty import UNCERTAINTY, UncertaintySpace
 from sdmission.constants import MEMBER, TIME
 from sdmission.errors import InputError, Problem
-from sdmission.analysis.uncertainty import UNCERTAINTY, UncertaintySpace
 
 
 @dataclass(frozen=True)

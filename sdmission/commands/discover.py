@@ -36,10 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from sdmission.analysis import discovery as D
     from sdmission.io import atomic_write
-    from sdmission.study.results import read_netcdf
     from sdmission.messages import did_you_mean, fmt, show
-    from sdmission.study.targets import check_all, get_target_set
     from sdmission.report.uncertainty import prim_plot
+    from sdmission.study.results import read_netcdf
+    from sdmission.study.targets import check_all, get_target_set
 
     if not args.ensemble.is_file():
         raise InputError([Problem("ensemble file not found", args.ensemble)])

@@ -93,10 +93,10 @@ def _progress(status: str, scenario: str, index: int, n: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sdmission.analysis import ensemble as E
+    from sdmission.analysis.uncertainty import sample
     from sdmission.model.catalogue import load_catalogue
     from sdmission.model.translate import model_hash
     from sdmission.study.results import provenance, write_netcdf
-    from sdmission.analysis.uncertainty import sample
 
     if args.members < 1:
         raise InputError([Problem(f"--members must be at least 1 (given {args.members})",

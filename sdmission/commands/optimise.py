@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from sdmission.io import atomic_write, atomic_write_text
 from sdmission.analysis.optimise import core as opt
 from sdmission.errors import InputError, Problem
+from sdmission.io import atomic_write, atomic_write_text
 from sdmission.study.targets import get_target_set
 
 HELP = "find least-cost lever paths that meet a target set (exit 2 when infeasible)"
@@ -63,9 +63,9 @@ def prepare(scenario_path: Path, targets: str | None, engine: str | None
     ``engine=None``: ``batch`` (the vectorised engine; the population is one engine call).
     """
     from sdmission.commands.run import load_engine
-    from sdmission.schema import scenario as schema
     from sdmission.scenario.check import check_scenario, scenario_inputs
     from sdmission.scenario.load import load_scenario
+    from sdmission.schema import scenario as schema
 
     scn = load_scenario(scenario_path)
     spec = scn.blocks.get("optimise")

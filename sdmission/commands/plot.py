@@ -16,8 +16,8 @@ from typing import Final
 import xarray as xr
 from matplotlib.figure import Figure
 
-from sdmission.io import atomic_write
 from sdmission.errors import InputError, Problem
+from sdmission.io import atomic_write
 
 HELP = "draw the report figures (PNG + SVG/PDF, English or Dutch) from results/*.nc"
 DEFAULT_RESULTS: Final = Path("results")
@@ -146,8 +146,8 @@ def save_all(
     list of Path
         The files written, figure by figure.
     """
-    from sdmission.report import labels
     from sdmission.report import figures as plots
+    from sdmission.report import labels
     from sdmission.study.targets import DEFAULT_SET, TargetSet, get_target_set
 
     labels.check_lang(lang)

@@ -12,11 +12,11 @@ import xarray as xr
 from tqdm import tqdm
 
 from sdmission.errors import InputError, Problem, SdmissionError
+from sdmission.messages import did_you_mean, fmt, show
 from sdmission.model.catalogue import Catalogue
-from sdmission.study.results import write_scenario_results
 from sdmission.scenario.check import check_scenario
 from sdmission.scenario.load import SUFFIXES, Scenario, load_scenario
-from sdmission.messages import did_you_mean, fmt, show
+from sdmission.study.results import write_scenario_results
 from sdmission.study.run import simulate
 
 HELP = "run scenarios: write results/<scenario>.nc, a headline CSV and the target table"

@@ -26,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from sdmission.analysis import ensemble as E
     from sdmission.analysis import sensitivity as S
     from sdmission.model.translate import model_hash
-    from sdmission.study.results import provenance, write_netcdf
     from sdmission.report.uncertainty import sobol_bars
+    from sdmission.study.results import provenance, write_netcdf
 
     (scn,) = E.load_ensemble_scenarios(scenario_files(args), targets=args.targets)
     metrics = S.DEFAULT_METRICS

@@ -17,10 +17,10 @@ from typing import Any
 
 import xarray as xr
 
-from sdmission.study.results import write_netcdf
 from sdmission import __version__
 from sdmission.errors import InputError, ModelError, Problem
 from sdmission.model import translate
+from sdmission.study.results import write_netcdf
 
 HELP = "simulate one Vensim model with its defaults (and --set changes) and write a netCDF file"
 ENGINES = ("batch", "pysd")

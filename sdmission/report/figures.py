@@ -34,10 +34,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter, ScalarFormatter
 
-from sdmission.report import labels
 from sdmission.constants import (
     CLUSTER,
     FUNCTION,
@@ -50,6 +48,7 @@ from sdmission.constants import (
     TIME,
 )
 from sdmission.errors import InputError, Problem
+from sdmission.report import labels
 from sdmission.study.targets import Target, TargetSet
 
 Runs = xr.Dataset | Mapping[str, xr.Dataset] | Sequence[xr.Dataset]

@@ -9,10 +9,10 @@ import xarray as xr
 
 from sdmission.constants import TIME
 from sdmission.errors import InputError, Problem
-from sdmission.model.catalogue import Catalogue, Kind, Variable
-from sdmission.schema import scenario as schema
-from sdmission.scenario.load import Scenario
 from sdmission.messages import did_you_mean, fmt, show
+from sdmission.model.catalogue import Catalogue, Kind, Variable
+from sdmission.scenario.load import Scenario
+from sdmission.schema import scenario as schema
 
 SECTIONS: tuple[tuple[str, Kind], ...] = (("levers", "lever"), ("assumptions", "assumption"))
 _OTHER = {"levers": "assumptions", "assumptions": "levers"}

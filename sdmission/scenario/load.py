@@ -25,8 +25,8 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 
 from sdmission.errors import InputError, Problem
-from sdmission.schema import scenario as schema
 from sdmission.messages import did_you_mean, fmt, show, type_name
+from sdmission.schema import scenario as schema
 from sdmission.yamlio import KeyPath, YamlDoc, read_yaml
 
 DEFAULT_MODEL = "../models/sdmission.mdl"

@@ -136,24 +136,13 @@ def _path_tag(v: Any) -> str | None:
 
 
 ElementPath = Annotated[
-    Union[
-        Annotated[Number, Tag("constant")],
-        Annotated[ValuePath, Tag("value")],
-        Annotated[KnotsPath, Tag("knots")],
-        Annotated[RampPath, Tag("ramp")],
-    ],
+    Annotated[Number, Tag("constant")] | Annotated[ValuePath, Tag("value")] | Annotated[KnotsPath, Tag("knots")] | Annotated[RampPath, Tag("ramp")],
     Discriminator(_path_tag),
 ]
 """A path for one variable or one element: number, value, knots or ramp."""
 
 Path_ = Annotated[
-    Union[
-        Annotated[Number, Tag("constant")],
-        Annotated[ValuePath, Tag("value")],
-        Annotated[KnotsPath, Tag("knots")],
-        Annotated[RampPath, Tag("ramp")],
-        Annotated[dict[str, ElementPath], Tag("by_element")],
-    ],
+    Annotated[Number, Tag("constant")] | Annotated[ValuePath, Tag("value")] | Annotated[KnotsPath, Tag("knots")] | Annotated[RampPath, Tag("ramp")] | Annotated[dict[str, ElementPath], Tag("by_element")],
     Discriminator(_path_tag),
 ]
 """A lever or assumption path: an element path, or ``{element: element path}``."""

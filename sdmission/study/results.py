@@ -22,8 +22,8 @@ import xarray as xr
 
 from sdmission import __version__
 from sdmission.constants import HEADLINE_OUTPUTS, INSTRUMENT, MEMBER, SCENARIO, TIME
-from sdmission.io import atomic_write
 from sdmission.errors import ModelError
+from sdmission.io import atomic_write
 from sdmission.model.catalogue import Catalogue
 
 HEADLINE_EXTRA = ("public_cost_total",)

@@ -9,9 +9,9 @@ import xarray as xr
 
 from sdmission.model.catalogue import Catalogue
 from sdmission.model.translate import model_hash
-from sdmission.study.results import build_dataset, provenance
 from sdmission.scenario.check import checked, scenario_inputs
 from sdmission.scenario.load import Scenario
+from sdmission.study.results import build_dataset, provenance
 
 
 def simulate(

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from sdmission.analysis import ensemble as E
-from sdmission.study.targets import get_target_set
 from sdmission.analysis.uncertainty import load_parameter_table, load_uncertainties, sample
+from sdmission.study.targets import get_target_set
 
 TOY = Path(__file__).resolve().parents[1] / "data" / "models" / "unc_toy.mdl"
 VARS = ["ghg_reduction_vs_1990", "industry_ghg"]

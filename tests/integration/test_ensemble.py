@@ -10,9 +10,9 @@ import pytest
 import xarray as xr
 
 from sdmission.analysis import ensemble as E
+from sdmission.analysis.uncertainty import sample
 from sdmission.cli import main
 from sdmission.study.results import read_netcdf
-from sdmission.analysis.uncertainty import sample
 
 TOY = Path(__file__).resolve().parents[1] / "data" / "models" / "unc_toy.mdl"
 SEED = 5

@@ -7,11 +7,10 @@ in models/README.md ('Instruments and their causal paths').
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
 from functools import cache
 
+import numpy as np
+import pytest
 import xarray as xr
 
 from sdmission.model.engines.factory import load_engine

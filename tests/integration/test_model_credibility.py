@@ -227,4 +227,4 @@ def test_stays_physical_across_the_parameter_ranges() -> None:
     for name in stocks():
         assert float(ds[name].min()) >= -1e-9, f"stock {name} goes negative"
     for name in FRACTIONS:
-        assert -1e-9 <= float(ds[name].min()) and float(ds[name].max()) <= 1 + 1e-9, f"{name} outside [0, 1]"
+        assert float(ds[name].min()) >= -1e-9 and float(ds[name].max()) <= 1 + 1e-9, f"{name} outside [0, 1]"

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sdmission.cli import main
 from sdmission.analysis.uncertainty import sample
+from sdmission.cli import main
 
 MDL = Path(__file__).resolve().parents[1] / "data" / "models" / "opt_robust.mdl"
 

@@ -8,8 +8,7 @@ import pytest
 
 from sdmission.cli import main
 from sdmission.commands.diagram import slug
-from sdmission.model.structure import group_view, layout
-from sdmission.model.structure import dependency_graph
+from sdmission.model.structure import dependency_graph, group_view, layout
 from tests.unit.test_structure import POPULATION
 
 

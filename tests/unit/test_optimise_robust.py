@@ -19,9 +19,9 @@ import pytest
 
 from sdmission.analysis import ensemble
 from sdmission.analysis.optimise import core as opt
+from sdmission.analysis.uncertainty import load_parameter_table, load_uncertainties
 from sdmission.errors import InputError
 from sdmission.study.targets import Target, TargetSet
-from sdmission.analysis.uncertainty import load_parameter_table, load_uncertainties
 
 MDL = Path(__file__).resolve().parents[1] / "data" / "models" / "opt_robust.mdl"
 R = 0.03

@@ -9,8 +9,6 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sdmission.report import labels
-from sdmission.report import figures as plots
 from sdmission.constants import (
     CLUSTERS,
     FUNCTIONS,
@@ -20,6 +18,8 @@ from sdmission.constants import (
     ROUTES,
 )
 from sdmission.errors import InputError, SdmissionError
+from sdmission.report import figures as plots
+from sdmission.report import labels
 from sdmission.study.targets import Target, TargetSet, get_target_set
 from tests.unit.test_plots_demo_data import demo_ensemble, demo_runs
 

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict
 
 from sdmission.errors import InputError
 from sdmission.model.catalogue import load_catalogue
-from sdmission.schema import scenario as schema
 from sdmission.scenario.check import check_scenario, scenario_inputs
 from sdmission.scenario.load import load_scenario
+from sdmission.schema import scenario as schema
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 GOOD = DATA / "scenarios" / "good"

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sdmission.errors import InputError
 from sdmission.analysis.uncertainty import (
     UncertaintiesBlock,
     Uncertainty,
@@ -17,6 +16,7 @@ from sdmission.analysis.uncertainty import (
     sample,
     unit_sample,
 )
+from sdmission.errors import InputError
 
 TOY = Path(__file__).resolve().parents[1] / "data" / "models" / "unc_toy.mdl"
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from sdmission.analysis.discovery import describe, prim
-from sdmission.errors import InputError
 from sdmission.analysis.sensitivity import Metric, design, sobol_indices
 from sdmission.analysis.uncertainty import ParameterTable, Uncertainty, UncertaintySpace
+from sdmission.errors import InputError
 from sdmission.report.uncertainty import prim_plot, sobol_bars
 
 

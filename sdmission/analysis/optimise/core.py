@@ -91,11 +91,11 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.optimize import NonlinearConstraint, differential_evolution, minimize
 
+from sdmission.analysis.uncertainty import Sampler, UncertaintySpace
 from sdmission.constants import MEMBER, TIME
 from sdmission.errors import InputError, ModelError, Problem
 from sdmission.model.engines.protocol import Engine
-from sdmission.study.targets import MET_RTOL, Target, TargetSet
-from sdmission.analysis.uncertainty import Sampler, UncertaintySpace
+from sdmission.study.targets import MET_RTOL, TargetSet
 
 FloatArray = NDArray[np.float64]
 Progress = Callable[[str], None]

@@ -17,8 +17,8 @@ import numpy as np
 import xarray as xr
 
 from sdmission.constants import MEMBER, TIME
-from sdmission.io import atomic_write_bytes
 from sdmission.errors import ModelError
+from sdmission.io import atomic_write_bytes
 from sdmission.model.engines.batch import codegen, ir
 from sdmission.model.engines.batch.compiler import compile_model
 from sdmission.model.translate import model_cache_folder, model_hash
