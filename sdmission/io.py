@@ -6,9 +6,11 @@ interrupted or failed write leaves any earlier file untouched and no temporary f
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 
@@ -39,3 +41,13 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
 def atomic_write_text(path: Path | str, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def atomic_write_csv(rows: Sequence[Mapping[str, object]], path: Path | str) -> Path:
+    """Write ``rows`` (dicts with the same keys; floats as ``%.6g``) to CSV atomically."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+    return atomic_write_text(path, buf.getvalue())

@@ -1,0 +1,36 @@
+"""Saving figures: the one dpi and metadata policy for every figure sdmission writes.
+
+Raster output is 300 dpi (16 cm at 300 dpi is the report's page width); SVG and PDF carry no date,
+so the same results give the same bytes. Every file is written atomically (:mod:`sdmission.io`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from sdmission.io import atomic_write
+
+DPI = 300
+FORMATS = ("png", "svg", "pdf")
+
+
+def save_figure(fig: Figure, path: Path | str) -> Path:
+    """Write ``fig`` to ``path`` (format from the suffix: png, svg or pdf) atomically."""
+    target = Path(path)
+    fmt = target.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown figure format '{fmt}' (allowed: {', '.join(FORMATS)})")
+    metadata = {"Date": None} if fmt in ("svg", "pdf") else None
+
+    def write(tmp: Path) -> None:
+        fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata)
+
+    return atomic_write(target, write)
+
+
+def save_formats(fig: Figure, out_dir: Path | str, stem: str, formats: Sequence[str]) -> list[Path]:
+    """Write ``fig`` as ``out_dir/stem.<fmt>`` for each of ``formats``."""
+    return [save_figure(fig, Path(out_dir) / f"{stem}.{fmt}") for fmt in formats]
