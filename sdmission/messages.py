@@ -61,3 +61,9 @@ def fmt(
     if suggestion is not None:
         parts.append(f"did you mean '{suggestion}'?")
     return f"{message} ({'; '.join(parts)})" if parts else message
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'y'?)`` for the closest choice to ``word``, or ``""``."""
+    found = did_you_mean(word, choices)
+    return f" (did you mean '{found}'?)" if found else ""

@@ -9,6 +9,7 @@ path to line number built from the composed node tree.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,3 +144,13 @@ def read_yaml(path: Path | str) -> YamlDoc:
     if node is not None:
         _walk(node, data, (), lines)
     return YamlDoc(path=p, text=text, data=data, lines=lines)
+
+
+def dump_yaml(data: Any) -> str:
+    """Plain YAML text of plain data (block style, keys in insertion order)."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined,assignment]
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    return buf.getvalue()

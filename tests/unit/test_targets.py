@@ -136,7 +136,7 @@ def test_duplicate_ids_and_yaml_syntax(tmp_path):
         load_target_sets(p)
     q = tmp_path / "broken.yaml"
     q.write_text("version: 1\nsets: [unclosed\n")
-    with pytest.raises(InputError, match="not valid YAML") as err:
+    with pytest.raises(InputError, match="invalid YAML") as err:
         load_target_sets(q)
     assert err.value.problems[0].line is not None
 
