@@ -150,7 +150,7 @@ def dump_yaml(data: Any) -> str:
     """Plain YAML text of plain data (block style, keys in insertion order)."""
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined,assignment]
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     buf = io.StringIO()
     yaml.dump(data, buf)
     return buf.getvalue()

@@ -19,7 +19,8 @@ A scenario file may say::
           values: [3, 6, 10]
           weights: [1, 2, 1]               # default: equal
 
-Defaults come from the parameter table (e.g. ``models/parameters.csv``, columns name, element, value,
+Defaults come from the parameter table (:mod:`sdmission.analysis.parameter_table`; e.g.
+``models/parameters.csv``, columns name, element, value,
 units, low, high, kind, source): ``low``/``high`` are the table's range, ``mode`` and ``mean`` the
 model's value, ``sd`` a quarter of the range. An entry without ``element`` on a subscripted parameter
 stands for every element, each sampled independently with its own table range (unless ``low``/
@@ -35,7 +36,6 @@ uncertainty they have in common (common random numbers): same seed, same futures
 
 from __future__ import annotations
 
-import csv
 import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -50,8 +50,15 @@ from pydantic import ValidationError
 from scipy import stats
 from scipy.stats import qmc
 
+from sdmission.analysis.parameter_table import (
+    ParameterTable,
+    TableRow,
+    element_index,
+)
+from sdmission.analysis.parameter_table import load_parameter_table as load_parameter_table
+from sdmission.analysis.parameter_table import read_table_csv as read_table_csv
 from sdmission.constants import MEMBER, SCENARIO
-from sdmission.errors import InputError, ModelError, Problem
+from sdmission.errors import InputError, Problem
 from sdmission.messages import did_you_mean, fmt
 from sdmission.schema.problems import keys_at, validation_problems
 from sdmission.schema.uncertainties import (
@@ -67,111 +74,6 @@ from sdmission.schema.uncertainties import (
 UNCERTAINTY: Final = "uncertainty"
 #: Table kinds that may be sampled.
 UNCERTAIN_KINDS: Final = ("parameter", "calibrated")
-
-# --------------------------------------------------------------------------------------------------
-# Parameter table
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TableRow:
-    """One row of the parameter table (see :mod:`sdmission.model.parameters`)."""
-
-    name: str
-    element: str
-    value: float
-    units: str
-    low: float
-    high: float
-    kind: str
-
-
-@dataclass(frozen=True)
-class ParameterTable:
-    """The parameter table of one model plus the subscript layout of its parameters.
-
-    ``layout[name] = (dims, coords)`` for subscripted parameters, with ``coords`` one tuple of
-    element names per dim; scalars are absent.
-    """
-
-    rows: tuple[TableRow, ...]
-    source: str
-    layout: Mapping[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = field(
-        default_factory=dict)
-
-    def by_name(self) -> dict[str, list[TableRow]]:
-        """Rows grouped by parameter, in table order."""
-        out: dict[str, list[TableRow]] = {}
-        for r in self.rows:
-            out.setdefault(r.name, []).append(r)
-        return out
-
-    def default_array(self, name: str) -> xr.DataArray:
-        """The model's value of ``name`` (0-d, or with its subscript dims)."""
-        rows = self.by_name()[name]
-        if name not in self.layout:
-            return xr.DataArray(rows[0].value)
-        dims, coords = self.layout[name]
-        arr = np.full(tuple(len(c) for c in coords), np.nan)
-        for r in rows:
-            arr[_index(r.element, coords)] = r.value
-        return xr.DataArray(arr, dims=dims,
-                            coords={d: list(c) for d, c in zip(dims, coords, strict=True)})
-
-
-def _index(element: str, coords: Sequence[Sequence[str]]) -> tuple[int, ...]:
-    parts = element.split(",")
-    return tuple(list(c).index(p) for p, c in zip(parts, coords, strict=True))
-
-
-def read_table_csv(path: Path | str) -> tuple[TableRow, ...]:
-    """Rows of a parameter-table CSV (``models/parameters.csv`` layout)."""
-    p = Path(path)
-    rows: list[TableRow] = []
-    with p.open(newline="", encoding="utf-8") as fh:
-        for i, r in enumerate(csv.DictReader(fh), start=2):
-            try:
-                rows.append(TableRow(r["name"], r["element"] or "", float(r["value"]), r["units"],
-                                     float(r["low"]), float(r["high"]), r["kind"]))
-            except (KeyError, ValueError) as exc:
-                raise InputError([Problem(f"unreadable parameter-table row ({exc})", p, i)]) from None
-    return tuple(rows)
-
-
-def load_parameter_table(mdl_path: Path | str, table_csv: Path | str | None = None) -> ParameterTable:
-    """The parameter table of a model.
-
-    Parameters
-    ----------
-    mdl_path
-        The model; its variable catalogue gives the subscript layout.
-    table_csv
-        A committed table of this model (``models/parameters.csv`` layout) to use instead of the
-        tags in the model's comments; the caller knows whether one exists (for the project model:
-        :func:`sdmission.scenario.load.project_table_csv`). ``None``: build the table from the tags.
-    """
-    from sdmission.model.catalogue import load_catalogue
-
-    mdl = Path(mdl_path)
-    if table_csv is not None:
-        rows = read_table_csv(table_csv)
-        source = str(table_csv)
-    else:
-        from sdmission.model.parameters import parameter_table
-
-        rows = tuple(TableRow(p.name, p.element, p.value, p.units, p.low, p.high, p.kind)
-                     for p in parameter_table(mdl))
-        source = str(mdl)
-    cat = load_catalogue(mdl)
-    layout: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {}
-    for name in {r.name for r in rows}:
-        if name not in cat:
-            raise ModelError(f"parameter table {source} names '{name}', which {mdl} does not define")
-        var = cat[name]
-        if var.dims:
-            layout[name] = (tuple(var.dims), tuple(tuple(var.coords[d]) for d in var.dims))
-    return ParameterTable(rows=rows, source=source, layout=layout)
-
 
 # --------------------------------------------------------------------------------------------------
 # Resolved uncertainties
@@ -508,7 +410,8 @@ def sample(
         ``seed``, ``members``, ``distributions`` (one line per scenario and uncertainty).
     """
     single = isinstance(spaces, UncertaintySpace)
-    named: dict[str, UncertaintySpace] = {"_": spaces} if single else dict(spaces)  # type: ignore[dict-item]
+    named: dict[str, UncertaintySpace] = (
+        {"_": spaces} if isinstance(spaces, UncertaintySpace) else dict(spaces))
     union: dict[str, Uncertainty] = {}
     for sp in named.values():
         for u in sp.uncertainties:
@@ -585,6 +488,6 @@ def engine_inputs(
             base = space.table.default_array(u.name)
             out[u.name] = base.expand_dims({MEMBER: members}).copy()
         dims, coords = space.table.layout[u.name]
-        idx = _index(u.element, coords)
-        out[u.name].values[(slice(None), *idx)] = col
+        at: tuple[slice | int, ...] = (slice(None), *element_index(u.element, coords))
+        out[u.name].values[at] = col
     return out

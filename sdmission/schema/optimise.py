@@ -45,8 +45,8 @@ class LeverSearch(BaseModel):
         """One ``(low, high)`` per decision variable."""
         n = max(1, len(self.knots or ()))
         if isinstance(self.bounds[0], tuple):
-            return [(float(a), float(b)) for a, b in self.bounds]  # type: ignore[misc]
-        lo, hi = self.bounds  # type: ignore[misc]
+            return [(float(a), float(b)) for a, b in self.bounds]
+        lo, hi = self.bounds
         return [(float(lo), float(hi))] * n
 
 
@@ -103,7 +103,7 @@ class OptimiseSpec(BaseModel):
     start: int = Field(description="First year a searched lever may differ from its base path.")
     levers: dict[str, LeverSearch] = Field(min_length=1, description="Levers by py name.")
     objective: ObjectiveSpec = Field(description="What to minimise, with the discount rate.")
-    method: MethodSpec = Field(default_factory=MethodSpec)
+    method: MethodSpec = Field(default_factory=lambda: MethodSpec.model_validate({}))
     pareto: ParetoSpec | None = Field(None, description="Omit to skip the trade-off front.")
     robust: RobustSpec | None = Field(None, description="Chance constraints over sampled futures "
                                       "(the scenario's uncertainties: block); omit for one future.")
