@@ -69,6 +69,7 @@ from sdmission.schema.uncertainties import (
     UncertaintiesBlock,
     UncertaintyEntry,
 )
+from sdmission.yamlio import KeyPath
 
 #: Name of the dim that enumerates uncertainties in input Datasets.
 UNCERTAINTY: Final = "uncertainty"
@@ -159,7 +160,7 @@ class UncertaintySpace:
         raise KeyError(label)
 
 
-LineOf = Callable[[tuple[Any, ...]], "int | None"]
+LineOf = Callable[[KeyPath], "int | None"]
 
 
 def load_uncertainties(
@@ -168,7 +169,7 @@ def load_uncertainties(
     table: ParameterTable,
     *,
     line_of: LineOf | None = None,
-    prefix: tuple[Any, ...] = (BLOCK_KEY,),
+    prefix: KeyPath = (BLOCK_KEY,),
 ) -> UncertaintySpace:
     """Validate an ``uncertainties:`` mapping and resolve it against the parameter table.
 
@@ -210,7 +211,7 @@ def resolve(
     *,
     source: Path | str | None = None,
     line_of: LineOf | None = None,
-    prefix: tuple[Any, ...] = (BLOCK_KEY,),
+    prefix: KeyPath = (BLOCK_KEY,),
 ) -> UncertaintySpace:
     """Resolve a validated block against ``table`` (see :func:`load_uncertainties`)."""
     report = _Report(source, line_of or (lambda _k: None), prefix)
@@ -234,10 +235,10 @@ class _Report:
 
     source: Path | str | None
     lines: LineOf
-    prefix: tuple[Any, ...]
+    prefix: KeyPath
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, msg: str, keys: tuple[Any, ...]) -> None:
+    def add(self, msg: str, keys: KeyPath) -> None:
         kp = (*self.prefix, *keys)
         self.problems.append(Problem(msg, self.source, self.lines(kp), ".".join(map(str, kp))))
 
@@ -263,7 +264,7 @@ def _defaults(block: UncertaintiesBlock, uncertain: Rows, groups: Rows,
     return chosen
 
 
-def _entry_rows(e: UncertaintyEntry, where: tuple[Any, ...], uncertain: Rows, groups: Rows,
+def _entry_rows(e: UncertaintyEntry, where: KeyPath, uncertain: Rows, groups: Rows,
                 report: _Report) -> list[TableRow]:
     """The table rows one explicit entry stands for (none, with a problem, when it names none)."""
     if e.name not in uncertain:
@@ -313,7 +314,7 @@ def _choice_msg(what: str, given: str, allowed: Sequence[str]) -> str:
     return fmt(what, given=repr(given), allowed=shown, suggestion=did_you_mean(given, allowed))
 
 
-def _unknown(name: str, uncertain: Mapping[str, Any], groups: Mapping[str, list[TableRow]]) -> str:
+def _unknown(name: str, uncertain: Rows, groups: Rows) -> str:
     if name in groups:
         return (f"'{name}' is a [{groups[name][0].kind}] constant, not an uncertain parameter "
                 f"(allowed: rows of kind {' or '.join(UNCERTAIN_KINDS)} in the parameter table)")

@@ -28,7 +28,7 @@ from sdmission.errors import InputError, Problem
 from sdmission.messages import did_you_mean, fmt, show, type_name
 from sdmission.schema import scenario as schema
 from sdmission.schema.problems import keys_at, validation_problems
-from sdmission.yamlio import YamlDoc, dump_yaml, read_yaml
+from sdmission.yamlio import KeyPath, YamlDoc, dump_yaml, read_yaml
 
 DEFAULT_MODEL = "../models/sdmission.mdl"
 PROJECT_MODEL_NAME = "sdmission.mdl"
@@ -74,11 +74,11 @@ class Scenario:
         """The leaf file."""
         return self.chain[0].path
 
-    def where(self, section: str, *keys: Any) -> tuple[Path, int | None]:
+    def where(self, section: str, *keys: str | int) -> tuple[Path, int | None]:
         """``(file, line)`` of ``section.key[.subkey…]`` in the file that set it."""
         if not keys:
             return self.file, None
-        origin = self.origins.get((section, keys[0]))
+        origin = self.origins.get((section, str(keys[0])))
         if origin is None:
             return self.file, None
         path = origin[0]
@@ -134,13 +134,13 @@ def _dump_path(path: Any) -> Any:
 
 
 # --- pydantic errors -> problems ------------------------------------------------------------
-def _allowed_for(loc_parent: tuple[Any, ...]) -> list[str]:
+def _allowed_for(loc_parent: KeyPath) -> list[str]:
     """Allowed keys of the mapping at ``loc_parent`` of a scenario file (a pydantic loc)."""
     return schema.top_level_keys() if not loc_parent else keys_at(schema.ScenarioFile, loc_parent)
 
 
 def problems_from_validation(
-    exc: ValidationError, doc: YamlDoc, data: Any, prefix: tuple[Any, ...] = (),
+    exc: ValidationError, doc: YamlDoc, data: Any, prefix: KeyPath = (),
     model: type[BaseModel] | None = None,
 ) -> list[Problem]:
     """Turn pydantic errors into located problems (one per error).
@@ -245,8 +245,8 @@ def load_chain(path: Path | str) -> tuple[Link, ...]:
 def merge(chain: tuple[Link, ...]) -> Scenario:
     """Apply the precedence rules (see module docstring) to a leaf-first chain."""
     leaf = chain[0]
-    levers: dict[str, Any] = {}
-    assumptions: dict[str, Any] = {}
+    levers: dict[str, schema.AnyPath] = {}
+    assumptions: dict[str, schema.AnyPath] = {}
     origins: dict[tuple[str, str], tuple[Path, int | None]] = {}
     sources: list[str] = []
     description = ""

@@ -20,10 +20,10 @@ from pydantic_core import ErrorDetails
 from sdmission.errors import Problem
 from sdmission.messages import did_you_mean, fmt, show, type_name
 from sdmission.schema.scenario import PATH_TAGS, allowed_keys
+from sdmission.yamlio import KeyPath
 
-KeyPath = tuple[Any, ...]
 LineOf = Callable[[KeyPath], "int | None"]
-AllowedFor = Callable[[tuple[Any, ...]], list[str]]
+AllowedFor = Callable[[KeyPath], list[str]]
 
 _PATH_FORMS = "a number, {value: …}, {knots: …}, {ramp: …} or {element: path}"
 _NAME_RULE = "letters, digits, '_', '.', '-' (starting with a letter or digit)"
@@ -96,7 +96,7 @@ def keys_at(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
 
 
 # --- location ---------------------------------------------------------------------------------
-def data_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
+def data_path(data: Any, loc: KeyPath) -> KeyPath:
     """Map a pydantic ``loc`` onto the key path in the YAML data (dropping union tags)."""
     out: list[Any] = []
     node = data
@@ -223,7 +223,7 @@ def validation_problems(
         ``unknown key (given 'x'; allowed …)``.
     """
     problems: list[Problem] = []
-    seen: set[tuple[Any, ...]] = set()
+    seen: set[tuple[KeyPath, str]] = set()
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         keypath = (*prefix, *data_path(data, loc))

@@ -32,6 +32,7 @@ from typing import Any, Final
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike, NDArray
 from pydantic import ValidationError
 
 from sdmission.constants import MEMBER, SCENARIO, TIME
@@ -69,7 +70,7 @@ class Target:
     label: str
     label_nl: str
 
-    def holds(self, value: Any) -> Any:
+    def holds(self, value: ArrayLike) -> NDArray[np.bool_]:
         """Whether ``value`` (scalar or array, metric units) meets this target; NaN never does."""
         tol = MET_RTOL * max(1.0, abs(self.threshold))
         v = np.asarray(value, dtype=float)
@@ -77,7 +78,7 @@ class Target:
             out = v >= self.threshold - tol if self.sense == ">=" else v <= self.threshold + tol
         return out
 
-    def shortfall(self, value: Any) -> Any:
+    def shortfall(self, value: ArrayLike) -> NDArray[np.float64]:
         """Signed violation ``threshold - value`` (``>=``) or ``value - threshold`` (``<=``)."""
         v = np.asarray(value, dtype=float)
         return self.threshold - v if self.sense == ">=" else v - self.threshold
