@@ -177,3 +177,15 @@ def test_optional_blocks_are_declared_in_the_schema() -> None:
 
     assert dict(schema.BLOCKS) == {"optimise": OptimiseSpec, "uncertainties": UncertaintiesBlock}
     assert schema.top_level_keys()[-2:] == ["optimise", "uncertainties"]
+
+
+def test_unknown_key_in_a_block_lists_the_block_keys(tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text("uncertainties:\n  defaults: all\n  parameters:\n    - name: a\n      mdoe: 1\n")
+    with pytest.raises(InputError) as info:
+        load_scenario(f)
+    (problem,) = info.value.problems
+    assert (problem.line, problem.key) == (5, "uncertainties.parameters.0.mdoe")
+    assert problem.message == (
+        "unknown key (given 'mdoe'; allowed: name, element, distribution, low, high, mode, mean, "
+        "sd, values, weights; did you mean 'mode'?)")
