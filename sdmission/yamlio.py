@@ -1,9 +1,9 @@
 """The one guarded YAML reader (scenario files, the target registry) and the YAML writer.
 
-Every YAML file the package reads goes through :func:`read_yaml`; they are plain data. Before anything is built we scan the event stream and refuse:
-aliases (``*name``: the way 'billion laughs' bombs expand), any explicit tag other than the
-standard scalar/collection tags (``!!python/object…`` and friends), several documents, and files
-over ``MAX_BYTES``. Only then is the text loaded with ruamel's *safe* loader, and a map from key
+Every YAML file the package reads goes through :func:`read_yaml`; they are plain data. Before
+anything is built we scan the event stream and refuse: aliases (``*name``: the way 'billion laughs'
+bombs expand), any explicit tag other than the standard scalar/collection tags
+(``!!python/object…`` and friends), several documents, and files over ``MAX_BYTES``. Only then is the text loaded with ruamel's *safe* loader, and a map from key
 path to line number built from the composed node tree.
 """
 
