@@ -138,6 +138,7 @@ def optimisation_problem(case: Case) -> opt.OptimisationProblem:
 def written_scenario(scn: Scenario, problem: opt.OptimisationProblem, x: np.ndarray, out_file: Path,
                      command: str) -> str:
     """YAML text of a self-contained scenario with the optimised lever paths."""
+    from sdmission.analysis.optimise import core as opt
     from sdmission.scenario.load import dump_yaml
 
     data = scn.merged_dict()
