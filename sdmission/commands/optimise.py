@@ -26,6 +26,7 @@ from sdmission.commands._options import add_engine, add_out, add_scenarios_dir, 
 from sdmission.errors import InputError, Problem
 from sdmission.io import atomic_write_text
 from sdmission.messages import did_you_mean
+from sdmission.model.catalogue import Catalogue
 from sdmission.scenario.load import Scenario
 from sdmission.study.case import Case, prepare, uncertainty_space
 
@@ -66,9 +67,8 @@ def target_rule(targets: str | None) -> Callable[[Scenario], str]:
     return rule
 
 
-def _lever_problems(case: Case, spec: opt.OptimiseSpec) -> list[Problem]:
+def _lever_problems(scn: Scenario, catalogue: Catalogue, spec: opt.OptimiseSpec) -> list[Problem]:
     """Each searched lever must be a scalar lever of the model, its bounds within its limits."""
-    catalogue, scn = case.catalogue, case.scenario
     problems: list[Problem] = []
     file, line = scn.where("optimise")
     for name in spec.levers:
@@ -93,6 +93,37 @@ def _lever_problems(case: Case, spec: opt.OptimiseSpec) -> list[Problem]:
     return problems
 
 
+def _block(scn: Scenario) -> opt.OptimiseSpec:
+    spec = _spec(scn)
+    if spec is None:
+        raise InputError([Problem("the scenario has no 'optimise:' block; add one with start, "
+                                  "levers (knots, bounds) and objective (discount_rate)",
+                                  file=scn.file, key="optimise")])
+    return spec
+
+
+def _futures(scn: Scenario, spec: opt.OptimiseSpec) -> opt.Futures | None:
+    """The robust search's futures: the scenario's uncertainties (default: all), drawn once."""
+    from sdmission.analysis.optimise import core as opt
+
+    return None if spec.robust is None else opt.draw_futures(spec.robust, uncertainty_space(scn))
+
+
+def check_optimise(scn: Scenario, catalogue: Catalogue) -> list[Problem]:
+    """Problems of the ``optimise:`` block against the model (for ``prepare(checks=…)``)."""
+    try:
+        spec = _block(scn)
+    except InputError as exc:
+        return list(exc.problems)
+    problems: list[Problem] = []
+    if spec.robust is not None:
+        try:
+            uncertainty_space(scn)
+        except InputError as exc:
+            problems += exc.problems
+    return problems + _lever_problems(scn, catalogue, spec)
+
+
 def optimisation_problem(case: Case) -> opt.OptimisationProblem:
     """The optimisation problem of a prepared case with an ``optimise:`` block.
 
@@ -104,21 +135,11 @@ def optimisation_problem(case: Case) -> opt.OptimisationProblem:
     from sdmission.schema import scenario as schema
 
     scn = case.scenario
-    spec = _spec(scn)
-    if spec is None:
-        raise InputError([Problem("the scenario has no 'optimise:' block; add one with start, "
-                                  "levers (knots, bounds) and objective (discount_rate)",
-                                  file=scn.file, key="optimise")])
-    problems: list[Problem] = []
-    futures = None
-    if spec.robust is not None:
-        try:
-            futures = opt.draw_futures(spec.robust, uncertainty_space(scn))
-        except InputError as exc:
-            problems += exc.problems
-    problems += _lever_problems(case, spec)
+    problems = check_optimise(scn, case.catalogue)
     if problems:
         raise InputError(problems)
+    spec = _block(scn)
+    futures = _futures(scn, spec)
     catalogue = case.catalogue
     grid_t = catalogue.time_grid(scn.final_time)
     tm = catalogue.time
@@ -128,8 +149,8 @@ def optimisation_problem(case: Case) -> opt.OptimisationProblem:
     for name in spec.levers:
         fixed.pop(name, None)
         path = scn.levers.get(name)
-        if path is not None:
-            base[name] = schema.sample(path, grid.times)  # type: ignore[arg-type]
+        if path is not None and not isinstance(path, dict):  # by element: not a scalar lever
+            base[name] = schema.sample(path, grid.times)
         else:
             base[name] = np.interp(grid.times, *opt.model_default_path(scn.model_path, name))
     return opt.OptimisationProblem(case.engine, grid, spec, case.target_set, base, fixed, futures)
@@ -165,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = settings_of(args)
     (case,) = prepare([args.scenario], engine=args.engine, targets=target_rule(args.targets),
-                      settings=settings)
+                      settings=settings, checks=check_optimise)
     scn, problem = case.scenario, optimisation_problem(case)
     progress = None if args.quiet else opt.stderr_progress
     result = opt.solve(problem, seed=args.seed, progress=progress, pareto=not args.no_pareto)

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 #: ``targets=`` of :func:`prepare`: a set name for every scenario, or a rule per scenario.
 TargetChoice = str | Callable[[Scenario], str] | None
+#: ``checks=`` of :func:`prepare`: a command's own checks of a scenario against its model.
+ExtraCheck = Callable[[Scenario, Catalogue], list[Problem]]
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,7 @@ def prepare(
     targets: TargetChoice = None,
     settings: Settings | None = None,
     uncertainties: bool = False,
+    checks: ExtraCheck | None = None,
 ) -> list[Case]:
     """Scenario names or paths → checked, ready-to-run cases (in the order given).
 
@@ -243,6 +246,9 @@ def prepare(
         Where the scenarios folder is (default: :func:`sdmission.settings.discover`).
     uncertainties
         Also resolve each scenario's uncertainty space (imports SciPy).
+    checks
+        A command's own checks (e.g. ``optimise``'s block against the model), run on every
+        scenario that passes the common ones; their problems are reported with all others.
 
     Raises
     ------
@@ -256,6 +262,8 @@ def prepare(
     problems: list[Problem] = []
     for f in files:
         scn, found = check_file(f, catalogues)
+        if scn is not None and not found and checks is not None:
+            found = checks(scn, catalogues[scn.model_path])
         problems += found
         if scn is not None and not found:
             loaded.append(scn)

@@ -74,6 +74,19 @@ def test_every_problem_at_once(folder: Path, tmp_path: Path) -> None:
     assert "did you mean 'design'" in str(exc.value)
 
 
+def test_command_checks_join_the_others(folder: Path) -> None:
+    from sdmission.errors import Problem
+
+    def no_levy(scn, catalogue):  # a command's own check, e.g. optimise's block
+        assert "co2_levy_tariff" in catalogue
+        return [Problem("levy not allowed", scn.file, None, "levers")] if scn.levers else []
+
+    with pytest.raises(InputError) as exc:
+        prepare([folder / "mini-a.yaml", BAD / "unknown_key.yaml"], engine="pysd", checks=no_levy)
+    assert [p.file.name for p in exc.value.problems if p.file is not None] == [
+        "mini-a.yaml", "unknown_key.yaml"]
+
+
 def test_one_engine_per_model(folder: Path, tmp_path: Path) -> None:
     other = _scenario(tmp_path, "arith", MODELS / "fn_arith.mdl")
     a, b, c = prepare([folder / "mini-a.yaml", folder / "mini-b.yaml", other], engine="pysd")
