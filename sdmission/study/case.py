@@ -119,8 +119,11 @@ def resolve_scenarios(names: Sequence[str | Path], folder: Path) -> list[Path]:
         match = next((p for p in available if p.stem == name), None)
         if match is None:
             stems = [p.stem for p in available]
+            none = (f"none found in {folder}" if folder.is_dir() else
+                    f"no scenarios folder {folder.resolve()}; run from the project folder or "
+                    "give --scenarios-dir")
             problems.append(Problem(fmt("unknown scenario", given=show(str(name)),
-                                        allowed=stems or f"none found in {folder}",
+                                        allowed=stems or none,
                                         suggestion=did_you_mean(str(name), stems)), key="SCENARIO"))
         else:
             out.append(match)

@@ -155,3 +155,8 @@ def test_no_command_imports_another() -> None:
                 parts = m.split(".")
                 assert not (parts[:2] == ["sdmission", "commands"] and len(parts) > 2
                             and parts[2] in names), f"{path.name} imports {m}"
+
+
+def test_a_missing_scenarios_folder_says_so(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no scenarios folder .*--scenarios-dir"):
+        resolve_scenarios(["baseline"], tmp_path / "scenarios")
