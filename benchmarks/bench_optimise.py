@@ -70,11 +70,13 @@ def main() -> None:
     for e in args.engines:
         bench(e, args.pop)
     if args.scenario is not None:
-        from sdmission.commands.optimise import prepare
+        from sdmission.commands.optimise import optimisation_problem, target_rule
+        from sdmission.study.case import prepare
 
         for e in args.engines:
             try:
-                _, p = prepare(args.scenario, None, e)
+                (case,) = prepare([args.scenario], engine=e, targets=target_rule(None))
+                p = optimisation_problem(case)
             except SdmissionError as exc:
                 print(f"{e:6s}: {args.scenario}: {exc}")
                 continue
