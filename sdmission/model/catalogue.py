@@ -11,6 +11,8 @@ import difflib
 import functools
 import math
 import re
+import textwrap
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,19 +196,78 @@ class Catalogue(Mapping[str, Variable]):
         return cls(variables, source=source, time=time)
 
 
+def _pysd_comment(documentation: str | None) -> str:
+    """The comment as PySD's ``model.doc`` shows it: its docstring, built and read back as text.
+
+    PySD turns every backslash into a newline, indents the docstring inside the generated function
+    and strips it; the same steps are done here on the string (nothing is compiled or run).
+    """
+    if not documentation:
+        return ""
+    doc = documentation.replace("\\", "\n")
+    contents = f'"""\n{doc}\n"""\nreturn 0'.replace("\n", "\n" + " " * 16)
+    text = textwrap.dedent(f"""
+            @decorator
+            def function():
+                {contents}
+            """)
+    start = text.index('"""') + 3
+    body = text[start:text.rindex('"""')]
+    return body.strip().strip("\n").strip()
+
+
+def _builder_limits(limits: Any) -> tuple[float | None, float | None]:
+    """Limits as PySD's builder writes them into the generated code and the catalogue reads them."""
+    if not limits or tuple(limits) == (None, None):
+        return (None, None)
+    return (_clean_limit(limits[0]), _clean_limit(limits[1]))
+
+
 @functools.lru_cache(maxsize=16)
-def _load_cached(mdl_path: str, digest: str) -> Catalogue:
-    from sdmission.model import translate
+def _from_source(path: str, digest: str) -> Catalogue:
+    """The catalogue from PySD's abstract model and builder (strings only: no generated code runs)."""
+    from pysd.builders.python.python_model_builder import SectionBuilder
+
+    from sdmission.model import source as model_source
 
     del digest  # part of the cache key only: a changed file gets a fresh table
-    return Catalogue.from_pysd(translate.load(mdl_path), source=mdl_path)
+    src = model_source.read(path)
+    abstract = src.abstract()  # the builder only reads it (tests/unit/test_source.py checks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sb = SectionBuilder(abstract.sections[0])
+        for el in sb.elements:  # the naming pass of SectionBuilder.build_section
+            sb.namespace.add_to_namespace(el.name)
+            el.identifier = sb.namespace.namespace[el.name]
+            sb.subscripts.elements[el.identifier] = el.subscripts
+        for el in sb.elements:
+            el.build_element()
+    subscript_dict = sb.subscripts.subscripts
+    rows: dict[str, Variable] = {
+        "Time": Variable(py_name="time", real_name="Time", units="", limits=(None, None), kind="control",
+                         comment="Current time of the model."),
+    }
+    for el in sb.elements:
+        comment_raw = _pysd_comment(el.documentation)
+        kind = classify(el.identifier, comment_raw, el.type or "", el.subtype or "")
+        dims: tuple[str, ...] = tuple(el.subscripts) if kind != "control" and el.subscripts else ()
+        rows[el.name] = Variable(
+            py_name=el.identifier, real_name=el.name or el.identifier, units=el.units or "",
+            limits=_builder_limits(el.limits), kind=kind, dims=dims,
+            coords={d: tuple(str(e) for e in subscript_dict[d]) for d in dims},
+            comment=_TAG.sub("", comment_raw, count=1).strip(), pysd_type=el.type or "",
+            pysd_subtype=el.subtype or "",
+        )
+    variables = {rows[name].py_name: rows[name] for name in sorted(rows)}
+    return Catalogue(variables, source=path, time=dict(src.controls))
 
 
 def load_catalogue(mdl_path: Path | str) -> Catalogue:
-    """The catalogue of a ``.mdl`` (translated once; cached per file content)."""
-    from sdmission.model.translate import model_hash
+    """The catalogue of a ``.mdl``, built from PySD's abstract model (cached per file content).
 
-    path = Path(mdl_path)
-    if not path.is_file():
-        raise ModelError(f"model file not found: {path}")
-    return _load_cached(str(path.resolve()), model_hash(path))
+    No code generated from the model is imported or run: a model file is data.
+    """
+    from sdmission.model import source as model_source
+
+    src = model_source.read(mdl_path)
+    return _from_source(str(Path(mdl_path).resolve()), src.digest)

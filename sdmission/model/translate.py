@@ -6,7 +6,6 @@ so sources stay read-only and a model is never re-translated unless its text cha
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import warnings
@@ -16,6 +15,9 @@ import pysd
 
 from sdmission.errors import ModelError
 from sdmission.io import atomic_write
+from sdmission.model.hashing import model_hash
+
+__all__ = ["cache_dir", "cached_copy", "load", "model_cache_folder", "model_hash", "translated_py"]
 
 
 def cache_dir() -> Path:
@@ -24,11 +26,6 @@ def cache_dir() -> Path:
     path = Path(root) if root else Path.home() / ".cache" / "sdmission"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def model_hash(mdl_path: Path | str) -> str:
-    """SHA-256 of the model file's bytes (hex, 64 chars)."""
-    return hashlib.sha256(Path(mdl_path).read_bytes()).hexdigest()
 
 
 def model_cache_folder(digest: str) -> Path:
