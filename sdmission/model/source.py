@@ -30,15 +30,16 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pysd.translators.structures import abstract_expressions as ae
-from pysd.translators.structures.abstract_model import AbstractElement, AbstractModel
 
 from sdmission.errors import InputError, ModelError, Problem
 from sdmission.model.hashing import content_hash
+
+if TYPE_CHECKING:  # PySD is imported only when a model is parsed
+    from pysd.translators.structures.abstract_model import AbstractElement, AbstractModel
 
 FloatArray = NDArray[np.float64]
 
@@ -173,6 +174,8 @@ def evaluate(node: Any, resolve: Mapping[str, Any] | None = None, _seen: frozens
     ``ValueError`` for anything else (a call, a stateful function, an unknown or circular name).
     Nothing is executed: the tree is walked.
     """
+    from pysd.translators.structures import abstract_expressions as ae
+
     if isinstance(node, (bool, np.bool_)):
         raise ValueError("a logical value is not a number")
     if isinstance(node, (int, float, np.integer, np.floating)):
@@ -194,7 +197,7 @@ def evaluate(node: Any, resolve: Mapping[str, Any] | None = None, _seen: frozens
 
 def _arith(vals: list[float], ops: list[str]) -> float:
     out = vals[0]
-    for op, v in zip(ops, vals[1:]):
+    for op, v in zip(ops, vals[1:], strict=False):
         if op == "+":
             out += v
         elif op == "-":
@@ -212,6 +215,8 @@ def _arith(vals: list[float], ops: list[str]) -> float:
 
 def _literal(node: Any) -> float | None:
     """A number written as a literal (``5``, ``-0.5``), else None."""
+    from pysd.translators.structures import abstract_expressions as ae
+
     if isinstance(node, (bool, np.bool_)):
         return None
     if isinstance(node, (int, float, np.integer, np.floating)):
@@ -231,7 +236,8 @@ class ModelSource:
     def __init__(self, path: Path, data: bytes, digest: str):
         self.path = path
         self.digest = digest
-        self.text = data.decode("utf-8", errors="replace")
+        #: The file as text (UTF-8, undecodable bytes replaced, newlines normalised to ``\\n``).
+        self.text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
         cut = self.text.find(SKETCH_MARKER)
         #: The equations part (everything before the sketch marker).
         self.equations_text = self.text if cut < 0 else self.text[:cut]
@@ -357,6 +363,8 @@ class ModelSource:
         A number gives ``([0.0], [value])``. ``key`` is the key path of the input error raised when
         the variable is not a scalar or its equation is neither (default: ``py_name``).
         """
+        from pysd.translators.structures import abstract_expressions as ae
+
         where = key if key is not None else py_name
         el = self.element(py_name)
         comps = el.components if el is not None else []

@@ -45,7 +45,9 @@ from typing import Any
 import numpy as np
 from pysd.translators.structures import abstract_expressions as ae
 
-from sdmission.model.structure import RawEquation, abstract_model, elements, norm, read_equations, render
+from sdmission.model import source
+from sdmission.model.source import RawEquation, norm
+from sdmission.model.structure.syntax import render
 
 # unit name (lower case) -> (scale, {base: exponent})
 _KNOWN: dict[str, tuple[float, dict[str, int]]] = {
@@ -164,58 +166,69 @@ class UnitSyntaxError(ValueError):
 
 def parse_unit(text: str) -> Unit:
     """Read a Vensim units string (``EUR/(t/Year)``, ``MEUR/(FTE*Year)``, ``1/Year``, ``Dmnl``)."""
-    tokens = [(num, name, op) for num, name, op in _TOKEN.findall(text.strip()) if num or name or op.strip()]
-    pos = 0
+    return _UnitParser(text).parse()
 
-    def peek() -> tuple[str, str, str] | None:
-        return tokens[pos] if pos < len(tokens) else None
 
-    def take() -> tuple[str, str, str]:
-        nonlocal pos
-        tok = peek()
+class _UnitParser:
+    """Recursive-descent reader of one units string: ``expr := factor (('*' | '/') factor)*``."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = [(num, name, op) for num, name, op in _TOKEN.findall(text.strip()) if num or name or op.strip()]
+        self.pos = 0
+
+    def parse(self) -> Unit:
+        if not self.tokens:
+            raise UnitSyntaxError("empty units")
+        result = self.expr()
+        if self.pos != len(self.tokens):
+            raise UnitSyntaxError(f"unexpected '{''.join(self.tokens[self.pos])}' in units '{self.text}'")
+        return result
+
+    def peek(self) -> tuple[str, str, str] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str, str]:
+        tok = self.peek()
         if tok is None:
-            raise UnitSyntaxError(f"unexpected end of units '{text}'")
-        pos += 1
+            raise UnitSyntaxError(f"unexpected end of units '{self.text}'")
+        self.pos += 1
         return tok
 
-    def expr() -> Unit:
-        out = factor()
-        while (tok := peek()) is not None and tok[2] in ("*", "/"):
-            take()
-            out = out * factor() if tok[2] == "*" else out / factor()
+    def expr(self) -> Unit:
+        out = self.factor()
+        while (tok := self.peek()) is not None and tok[2] in ("*", "/"):
+            self.take()
+            out = out * self.factor() if tok[2] == "*" else out / self.factor()
         return out
 
-    def factor() -> Unit:
-        num, name, op = take()
+    def factor(self) -> Unit:
+        num, name, op = self.take()
         if op == "(":
-            out = expr()
-            if take()[2] != ")":
-                raise UnitSyntaxError(f"missing ')' in units '{text}'")
+            out = self.expr()
+            if self.take()[2] != ")":
+                raise UnitSyntaxError(f"missing ')' in units '{self.text}'")
         elif name:
             out = unit_of_name(name)
         elif num:
             if float(num) != 1.0:
-                raise UnitSyntaxError(f"number {num} in units '{text}' (only 1 is allowed)")
+                raise UnitSyntaxError(f"number {num} in units '{self.text}' (only 1 is allowed)")
             out = DMNL
         else:
-            raise UnitSyntaxError(f"unexpected '{op}' in units '{text}'")
-        if (tok := peek()) is not None and tok[2] == "^":
-            take()
-            sign = -1 if (peek() or ("", "", ""))[2] == "-" else 1
-            if sign < 0:
-                take()
-            exp_num = take()[0]
-            if not exp_num:
-                raise UnitSyntaxError(f"exponent must be a number in units '{text}'")
-            out = out ** (sign * Fraction(exp_num))
+            raise UnitSyntaxError(f"unexpected '{op}' in units '{self.text}'")
+        if (tok := self.peek()) is not None and tok[2] == "^":
+            self.take()
+            out = out ** self.exponent()
         return out
 
-    if not tokens:
-        raise UnitSyntaxError("empty units")
-    result = expr()
-    if pos != len(tokens):
-        raise UnitSyntaxError(f"unexpected '{''.join(tokens[pos])}' in units '{text}'")
-    return result
+    def exponent(self) -> Fraction:
+        sign = -1 if (self.peek() or ("", "", ""))[2] == "-" else 1
+        if sign < 0:
+            self.take()
+        exp_num = self.take()[0]
+        if not exp_num:
+            raise UnitSyntaxError(f"exponent must be a number in units '{self.text}'")
+        return sign * Fraction(exp_num)
 
 
 def unit_of_name(name: str) -> Unit:
@@ -256,6 +269,7 @@ class UnitProblem:
 
 _SAME_ARGS = {"min": "MIN arguments differ", "max": "MAX arguments differ", "modulo": "MODULO arguments differ"}
 _KEEP = {"sum", "vmin", "vmax", "integer", "int", "abs", "quantum"}
+_TIME_CALLS = frozenset({"step", "ramp", "pulse", "pulse_train"})
 _DMNL_ARG = {"exp", "ln", "log", "sin", "cos", "tan", "arcsin", "arccos", "arctan"}
 
 
@@ -312,7 +326,7 @@ class _Checker:
             return self.same(args, "terms of a sum differ" if set(ops) == {"+"} else "terms of a sum or difference differ", node)
         if set(ops) <= {"*", "/"}:
             out = self.unit(args[0])
-            for op, arg in zip(ops, args[1:]):
+            for op, arg in zip(ops, args[1:], strict=False):
                 u = self.unit(arg)
                 out = None if self.lenient and (out is None or u is None) else _combine(out, u, op)
             return out
@@ -369,6 +383,17 @@ class _Checker:
         if fn == "sqrt":
             u = self.unit(args[0])
             return None if u is None else u ** Fraction(1, 2)
+        if fn in _TIME_CALLS:
+            return self.time_call(fn, node)
+        if fn in self.units:  # a lookup table called as a function
+            for arg in args:
+                self.unit(arg)
+            return self.units[fn]
+        raise _Unsupported(f"function {fn.upper()}")
+
+    def time_call(self, fn: str, node: ae.CallStructure) -> Unit | None:
+        """``STEP``, ``RAMP``, ``PULSE`` and ``PULSE TRAIN``: their times are in the time unit."""
+        args = node.arguments
         if fn == "step":
             self.expect(args[1], self.time, "STEP time is not in the time unit", node)
             return self.unit(args[0])
@@ -377,15 +402,9 @@ class _Checker:
                 self.expect(arg, self.time, "RAMP start/end is not in the time unit", node)
             slope = self.unit(args[0])
             return None if slope is None else slope * self.time
-        if fn in {"pulse", "pulse_train"}:
-            for arg in args:
-                self.expect(arg, self.time, f"{fn.upper()} times are not in the time unit", node)
-            return DMNL
-        if fn in self.units:  # a lookup table called as a function
-            for arg in args:
-                self.unit(arg)
-            return self.units[fn]
-        raise _Unsupported(f"function {fn.upper()}")
+        for arg in args:
+            self.expect(arg, self.time, f"{fn.upper()} times are not in the time unit", node)
+        return DMNL
 
     def expect(self, node: Any, want: Unit | None, what: str, where: Any) -> None:
         u = self.unit(node)
@@ -419,7 +438,7 @@ def _number(node: Any) -> float | None:
         if node.operators == ["negative"]:
             return -vals[0]  # type: ignore[operator]
         out = vals[0]
-        for op, v in zip(node.operators, vals[1:]):
+        for op, v in zip(node.operators, vals[1:], strict=False):
             out = {"+": out + v, "-": out - v, "*": out * v, "/": out / v if v else math.nan,  # type: ignore[operator]
                    "^": out ** v}.get(op)  # type: ignore[operator]
             if out is None:
@@ -439,15 +458,14 @@ def check_units(mdl: Path | str, overrides: Mapping[str, str] | None = None, *,
     ``lenient_literals=True`` lets a literal factor carry any unit (Vensim's laxer reading: a
     product with a literal factor is then not checked at all).
     """
-    path = Path(mdl)
-    am = abstract_model(path)
-    raw = {(norm(eq.name), tuple(s.replace(" ", "").lower() for s in eq.subscripts)): eq for eq in read_equations(path)}
+    src = source.read(mdl)
+    raw = {(norm(eq.name), tuple(s.replace(" ", "").lower() for s in eq.subscripts)): eq for eq in src.equations}
     raw_by_name: dict[str, list[RawEquation]] = {}
     for (name, _), raw_eq in raw.items():
         raw_by_name.setdefault(name, []).append(raw_eq)
     problems: list[UnitProblem] = []
     declared: dict[str, Unit | None] = {}
-    elems = elements(am)
+    elems = src.elements
     for el in elems:
         key = norm(el.name)
         text = (el.units or "").strip()
