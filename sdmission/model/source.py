@@ -196,21 +196,36 @@ def evaluate(node: Any, resolve: Mapping[str, Any] | None = None, _seen: frozens
 
 
 def _arith(vals: list[float], ops: list[str]) -> float:
-    out = vals[0]
-    for op, v in zip(ops, vals[1:], strict=False):
-        if op == "+":
-            out += v
-        elif op == "-":
-            out -= v
-        elif op == "*":
-            out *= v
-        elif op == "/":
-            out /= v
-        elif op == "^":
-            out = out**v
-        else:
-            raise ValueError(f"operator {op} is not arithmetic")
-    return out
+    """Fold ``v0 op0 v1 op1 …`` with the usual precedence (as PySD's generated Python would)."""
+    unknown = set(ops) - {"^", "*", "/", "+", "-"}
+    if unknown:
+        raise ValueError(f"operator {sorted(unknown)[0]} is not arithmetic")
+    vals, ops = list(vals), list(ops)
+    for i in range(len(ops) - 1, -1, -1):  # ^ first, grouping from the right
+        if ops[i] == "^":
+            vals[i:i + 2] = [_apply(vals[i], "^", vals[i + 1])]
+            del ops[i]
+    for level in ({"*", "/"}, {"+", "-"}):  # then left to right
+        i = 0
+        while i < len(ops):
+            if ops[i] in level:
+                vals[i:i + 2] = [_apply(vals[i], ops[i], vals[i + 1])]
+                del ops[i]
+            else:
+                i += 1
+    return vals[0]
+
+
+def _apply(a: float, op: str, b: float) -> float:
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op == "/":
+        return a / b
+    return float(a**b)
 
 
 def _literal(node: Any) -> float | None:
