@@ -109,7 +109,7 @@ class Grid:
     def times(self) -> FloatArray:
         """Integration grid ``initial + k * step``; shape ``(T,)``."""
         n = int(round((self.final - self.initial) / self.step))
-        return self.initial + self.step * np.arange(n + 1)
+        return np.asarray(self.initial + self.step * np.arange(n + 1), dtype=np.float64)
 
 
 def tag_of(comment: str) -> str:

@@ -42,7 +42,10 @@ def cached_copy(mdl_path: Path | str) -> Path:
         raise ModelError(f"model file not found: {src}")
     dst = model_cache_folder(model_hash(src)) / src.name
     if not dst.exists():
-        atomic_write(dst, lambda tmp: shutil.copyfile(src, tmp))
+        def copy(tmp: Path) -> None:
+            shutil.copyfile(src, tmp)
+
+        atomic_write(dst, copy)
     return dst
 
 

@@ -32,7 +32,8 @@ def _old_equations(mdl_text: str) -> dict[str, str]:
 
 def _old_grid(mdl: Path) -> tuple[float, float, float, float]:
     eqs = _old_equations(mdl.read_text(encoding="utf-8"))
-    return tuple(float(eqs[k].strip()) for k in ("initial_time", "final_time", "time_step", "saveper"))  # type: ignore[return-value]
+    t0, t1, dt, save = (float(eqs[k].strip()) for k in ("initial_time", "final_time", "time_step", "saveper"))
+    return t0, t1, dt, save
 
 
 def _old_default_path(mdl: Path, py_name: str) -> tuple[np.ndarray, np.ndarray] | None:
