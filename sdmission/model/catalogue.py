@@ -94,8 +94,10 @@ def classify(py_name: str, comment: str, pysd_type: str, pysd_subtype: str) -> K
     if py_name in CONTROL_VARS:
         return "control"
     tag = tag_of(comment)
-    if tag in ("lever", "assumption"):
-        return tag  # type: ignore[return-value]
+    if tag == "lever":
+        return "lever"
+    if tag == "assumption":
+        return "assumption"
     if pysd_type == "Stateful" and pysd_subtype == "Integ":
         return "stock"
     if pysd_type == "Constant":

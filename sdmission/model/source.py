@@ -251,6 +251,8 @@ class ModelSource:
     def __init__(self, path: Path, data: bytes, digest: str):
         self.path = path
         self.digest = digest
+        #: The file's bytes (what ``digest`` hashes).
+        self.data = data
         #: The file as text (UTF-8, undecodable bytes replaced, newlines normalised to ``\\n``).
         self.text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
         cut = self.text.find(SKETCH_MARKER)

@@ -7,7 +7,6 @@ so sources stay read-only and a model is never re-translated unless its text cha
 from __future__ import annotations
 
 import os
-import shutil
 import warnings
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pysd
 
 from sdmission.errors import ModelError
 from sdmission.io import atomic_write
+from sdmission.model import source
 from sdmission.model.hashing import model_hash
 
 __all__ = ["cache_dir", "cached_copy", "load", "model_cache_folder", "model_hash", "translated_py"]
@@ -38,12 +38,11 @@ def model_cache_folder(digest: str) -> Path:
 def cached_copy(mdl_path: Path | str) -> Path:
     """Copy the ``.mdl`` into ``cache_dir()/<hash>/`` (once) and return the copy's path."""
     src = Path(mdl_path)
-    if not src.is_file():
-        raise ModelError(f"model file not found: {src}")
-    dst = model_cache_folder(model_hash(src)) / src.name
+    model = source.read(src)  # the bytes written are the bytes hashed
+    dst = model_cache_folder(model.digest) / src.name
     if not dst.exists():
         def copy(tmp: Path) -> None:
-            shutil.copyfile(src, tmp)
+            tmp.write_bytes(model.data)
 
         atomic_write(dst, copy)
     return dst
