@@ -167,3 +167,21 @@ def test_evaluate_follows_precedence(ops: list[str], args: tuple[float, ...], wa
     from pysd.translators.structures import abstract_expressions as ae
 
     assert source.evaluate(ae.ArithmeticStructure(ops, args)) == want
+
+
+@pytest.mark.parametrize("mdl", MODELS, ids=[m.name for m in MODELS])
+def test_py_names_are_pysds(mdl: Path) -> None:
+    """``variables[...].py_name`` is the name PySD's builder gives (the catalogue's key)."""
+    from sdmission.model.catalogue import load_catalogue
+
+    cat = load_catalogue(mdl)
+    assert {v.py_name for v in source.read(mdl).variables.values()} | {"time"} == set(cat)
+
+
+def test_cached_copy_holds_the_hashed_bytes(tmp_path: Path) -> None:
+    from sdmission.model import translate
+
+    mdl = _model(tmp_path, CONTROLS, "span = 1\n\t~\tYear\n\t~\t|\n\n")
+    copy = translate.cached_copy(mdl)
+    assert copy.read_bytes() == mdl.read_bytes()
+    assert copy.parent.name == source.read(mdl).digest[:16] == translate.model_hash(mdl)[:16]
