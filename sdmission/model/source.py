@@ -290,10 +290,12 @@ class ModelSource:
 
     @functools.cached_property
     def _by_key(self) -> dict[str, AbstractElement]:
-        return {norm(el.name): el for el in self.elements}
+        keys = {self.py_names[el.name]: el for el in self.elements if el.name in self.py_names}
+        keys.update({norm(el.name): el for el in self.elements})  # the norm spelling wins
+        return keys
 
     def element(self, key: str) -> AbstractElement | None:
-        """The abstract element of a variable (``norm`` or PySD py name), or None."""
+        """The abstract element of a variable (``norm`` name or PySD py name), or None."""
         return self._by_key.get(key)
 
     # -- the text
@@ -385,7 +387,7 @@ class ModelSource:
         where = key if key is not None else py_name
         el = self.element(py_name)
         comps = el.components if el is not None else []
-        if len(comps) != 1 or comps[0].subscripts[0] or isinstance(comps[0].ast, ae.LookupsStructure):
+        if el is None or len(comps) != 1 or comps[0].subscripts[0] or isinstance(comps[0].ast, ae.LookupsStructure):
             raise InputError([Problem(f"'{py_name}' is not a scalar variable of {self.path}", key=where)])
         ast = comps[0].ast
         value = _literal(ast)
@@ -396,7 +398,7 @@ class ModelSource:
             xs = np.array([float(x) for x in ast.lookups.x])
             ys = np.array([float(y) for y in ast.lookups.y])
             return xs, ys
-        text = self.variables[py_name].expression
+        text = self.variables[norm(el.name)].expression
         raise InputError([Problem(
             f"lever '{py_name}' must be a number or WITH LOOKUP(Time, …) in the model to be "
             f"optimised (given '{text.strip()[:60]}')", key=where)])
