@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from sdmission.analysis.optimise import core as opt
+from sdmission.analysis import optimise as opt
 from sdmission.errors import InputError, Problem
 from sdmission.io import atomic_write, atomic_write_text
 from sdmission.study.targets import get_target_set
@@ -63,9 +63,8 @@ def prepare(scenario_path: Path, targets: str | None, engine: str | None
     ``engine=None``: ``batch`` (the vectorised engine; the population is one engine call).
     """
     from sdmission.commands.run import load_engine
-    from sdmission.scenario.check import check_scenario, scenario_inputs
+    from sdmission.scenario.check import check_scenario
     from sdmission.scenario.load import load_scenario
-    from sdmission.schema import scenario as schema
 
     scn = load_scenario(scenario_path)
     spec = scn.blocks.get("optimise")
@@ -78,7 +77,7 @@ def prepare(scenario_path: Path, targets: str | None, engine: str | None
     futures = None
     if spec.robust is not None:
         try:
-            futures = _futures(scn, spec.robust)
+            futures = opt.scenario_futures(scn, spec.robust)
         except InputError as exc:
             problems += exc.problems
     for name in spec.levers:
@@ -103,31 +102,8 @@ def prepare(scenario_path: Path, targets: str | None, engine: str | None
                                             key=f"optimise.levers.{name}.bounds"))
     if problems:
         raise InputError(problems)
-    grid_t = catalogue.time_grid(scn.final_time)
-    tm = catalogue.time
-    grid = opt.Grid(tm["initial_time"], float(grid_t[-1]), tm["time_step"], tm.get("saveper", 1.0))
-    fixed = scenario_inputs(scn, catalogue)
-    base: dict[str, np.ndarray] = {}
-    for name in spec.levers:
-        fixed.pop(name, None)
-        path = scn.levers.get(name)
-        if path is not None:
-            base[name] = schema.sample(path, grid.times)  # type: ignore[arg-type]
-        else:
-            base[name] = np.interp(grid.times, *opt.model_default_path(scn.model_path, name))
     tset = get_target_set(targets or spec.targets or scn.targets)
-    return scn, opt.OptimisationProblem(eng, grid, spec, tset, base, fixed, futures)
-
-
-def _futures(scn: Any, robust: opt.RobustSpec) -> opt.Futures:
-    """The robust search's futures: the scenario's uncertainties (default: all), sampled once."""
-    from sdmission.analysis.uncertainty import BLOCK_KEY, UncertaintiesBlock, load_parameter_table, resolve
-
-    block = scn.blocks.get(BLOCK_KEY) or UncertaintiesBlock.model_validate({"defaults": "all"})
-    link = next((lk for lk in scn.chain if BLOCK_KEY in lk.blocks), scn.chain[0])
-    space = resolve(block, load_parameter_table(scn.model_path), source=link.path,
-                    line_of=link.doc.line)
-    return opt.draw_futures(robust, space)
+    return scn, opt.build_problem(scn, spec, catalogue, eng, tset, futures)
 
 
 def written_scenario(scn: Any, problem: opt.OptimisationProblem, x: np.ndarray, out_file: Path,
@@ -155,6 +131,7 @@ def written_scenario(scn: Any, problem: opt.OptimisationProblem, x: np.ndarray, 
 
 def run(args: argparse.Namespace) -> int:
     from sdmission.commands.run import default_scenarios_dir, resolve_scenarios
+    from sdmission.report.optimise import plot_convergence, plot_pareto
 
     (path,) = resolve_scenarios([args.scenario], args.scenarios_dir or default_scenarios_dir())
     scn, problem = prepare(path, args.targets, args.engine)
@@ -169,9 +146,9 @@ def run(args: argparse.Namespace) -> int:
     _write_text(scen_file, written_scenario(scn, problem, result.best.x, scen_file, command))
     _write_text(out / "report.json", json.dumps(rep, indent=2, allow_nan=True))
     _write_text(out / "report.md", opt.report_markdown(rep, scn.name))
-    _save_fig(opt.plot_convergence(result), out / "convergence.png")
+    _save_fig(plot_convergence(result), out / "convergence.png")
     if result.pareto and problem.spec.pareto is not None:
-        _save_fig(opt.plot_pareto(result, problem.spec.pareto), out / "pareto.png")
+        _save_fig(plot_pareto(result, problem.spec.pareto), out / "pareto.png")
     print(opt.report_markdown(rep, scn.name))
     print(f"wrote {scen_file}, {out / 'report.md'}, {out / 'report.json'} and plots in {out}")
     return EXIT_FEASIBLE if result.feasible else EXIT_INFEASIBLE

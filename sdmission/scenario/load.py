@@ -264,7 +264,7 @@ def problems_from_validation(
 
 
 # Modules that register extra top-level blocks (schema.register_block) when imported.
-EXTENSION_MODULES = ("sdmission.analysis.optimise.core", "sdmission.analysis.uncertainty")
+EXTENSION_MODULES = ("sdmission.analysis.optimise", "sdmission.analysis.uncertainty")
 
 
 def _load_extensions() -> None:
