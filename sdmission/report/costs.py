@@ -29,6 +29,7 @@ from sdmission.report.style import (
 DISCOUNT_RATE: Final = 0.0225  # Dutch standard discount rate (Werkgroep discontovoet 2020), real
 NPV_START: Final = 2025
 
+
 def npv(cost: xr.DataArray, rate: float = DISCOUNT_RATE, start: int = NPV_START) -> xr.DataArray:
     """Net present value of a yearly flow, discounted to ``start``.
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, ParamSpec, TypeVar, cast
 
 import matplotlib as mpl
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -161,13 +162,13 @@ def value_axis(ax: Axes, lang: str, *, percent: bool = False) -> None:
         ax.yaxis.set_major_formatter(DecimalComma())
 
 
-def fig_legend(fig: Figure, handles: Sequence[Any], ncols: int) -> None:
+def fig_legend(fig: Figure, handles: Sequence[Artist], ncols: int) -> None:
     """A legend above the panels, with as many columns (up to ``ncols``) as fit the width."""
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     for n in range(max(ncols, 1), 0, -1):
         legend = fig.legend(handles=list(handles), loc="outside upper center", ncols=n,
                             columnspacing=1.4)
-        if n == 1 or legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width:
+        # no renderer given: the figure's own (its Agg canvas's, see new_figure)
+        if n == 1 or legend.get_window_extent().width <= 0.98 * fig.bbox.width:
             return
         legend.remove()
 

@@ -7,7 +7,7 @@ safe in tests and on headless machines.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -15,6 +15,9 @@ from matplotlib.figure import Figure
 
 from sdmission.constants import MEMBER, SCENARIO, TIME
 from sdmission.study.targets import TargetSet
+
+if TYPE_CHECKING:
+    from sdmission.analysis.discovery import PrimResult
 
 #: Percentiles drawn by fan charts: outer band, inner band, median.
 FAN_PERCENTILES = (5, 25, 50, 75, 95)
@@ -133,7 +136,7 @@ def sobol_bars(indices: xr.Dataset, *, top: int = 15, title: str | None = None) 
     return fig
 
 
-def prim_plot(result: Any, *, title: str | None = None) -> Figure:
+def prim_plot(result: PrimResult, *, title: str | None = None) -> Figure:
     """PRIM: the peeling trajectory (coverage vs density) and the chosen box's limits.
 
     Parameters
