@@ -54,14 +54,15 @@ def test_optimise_writes_reproducible_scenario(tmp_path, capsys):
     assert "Feasible" in capsys.readouterr().out
 
     # the written scenario, run the way `run` runs it, reproduces the reported outcome
-    from sdmission.commands.run import load_engine
+    from sdmission.model.catalogue import load_catalogue
+    from sdmission.model.engines.factory import load_engine
     from sdmission.scenario.check import scenario_inputs
     from sdmission.scenario.load import load_scenario
     from sdmission.study.targets import check, get_target_set
 
     scn = load_scenario(out / "opt-test-optimised.yaml")
     assert "optimise" not in scn.blocks
-    engine, catalogue = load_engine(scn.model_path, "pysd")
+    engine, catalogue = load_engine(scn.model_path, "pysd"), load_catalogue(scn.model_path)
     ds = engine.run(scenario_inputs(scn, catalogue),
                     return_vars=["industry_ghg", "public_cost_total"]).isel(member=0)
     years = np.arange(2025, 2051)

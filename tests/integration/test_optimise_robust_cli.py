@@ -67,7 +67,8 @@ def test_robust_optimum_report_and_reproducible_scenario(tmp_path, capsys):
     capsys.readouterr()
 
     # the written scenario, run the way `run` runs it, reproduces the reported (nominal) cost
-    from sdmission.commands.run import load_engine
+    from sdmission.model.catalogue import load_catalogue
+    from sdmission.model.engines.factory import load_engine
     from sdmission.scenario.check import scenario_inputs
     from sdmission.scenario.load import load_scenario
 
@@ -75,7 +76,7 @@ def test_robust_optimum_report_and_reproducible_scenario(tmp_path, capsys):
     assert "# Robust: P(met) >= 0.8 for every target over 64 futures (lhs, seed 1)" in written.read_text()
     scn = load_scenario(written)
     assert "optimise" not in scn.blocks
-    engine, catalogue = load_engine(scn.model_path, "batch")
+    engine, catalogue = load_engine(scn.model_path, "batch"), load_catalogue(scn.model_path)
     ds = engine.run(scenario_inputs(scn, catalogue), return_vars=["industry_ghg", "public_cost_total"]).isel(member=0)
     years = np.arange(2025, 2051)
     npv = float((ds["public_cost_total"].sel(time=years.astype(float)).values * 1.03 ** -(years - 2025.0)).sum())
