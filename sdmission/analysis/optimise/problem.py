@@ -251,13 +251,13 @@ class OptimisationProblem:
         """Number of decision variables."""
         return int(self.lower.size)
 
-    def _rows(self, x: FloatArray) -> list[tuple[LeverPlan, FloatArray]]:
-        """Each plan with its slice of the decision vector ``x`` (N,)."""
+    def _slices(self, x: FloatArray) -> list[FloatArray]:
+        """The decision vector ``x`` (N,) cut into each plan's values, in plan order."""
         out = []
         i = 0
         for p in self.plans:
             k = max(1, len(p.knots))
-            out.append((p, np.asarray(x[i:i + k], dtype=float)))
+            out.append(np.asarray(x[i:i + k], dtype=float))
             i += k
         return out
 
@@ -271,7 +271,7 @@ class OptimisationProblem:
     def breakpoints(self, x: FloatArray) -> dict[str, tuple[FloatArray, FloatArray] | float]:
         """``{lever: (years, values)}`` breakpoints of one decision vector (constant: a float)."""
         out: dict[str, tuple[FloatArray, FloatArray] | float] = {}
-        for p, v in self._rows(x):
+        for p, v in zip(self.plans, self._slices(x), strict=True):
             out[p.name] = self._knotted(p, v) if p.knots else float(v[0])
         return out
 
@@ -279,13 +279,14 @@ class OptimisationProblem:
         """Engine inputs for decision rows ``X`` (S, N): ``(member, time)`` or ``(member,)`` arrays."""
         X = np.atleast_2d(X)
         times = self.grid.times
-        rows = [self._rows(x) for x in X]
+        rows = [self._slices(x) for x in X]
         out: dict[str, xr.DataArray] = {}
         for j, p in enumerate(self.plans):
+            values = [r[j] for r in rows]  # this lever's decisions, one array per row
             if not p.knots:
-                out[p.name] = xr.DataArray([float(r[j][1][0]) for r in rows], dims=[MEMBER])
+                out[p.name] = xr.DataArray([float(v[0]) for v in values], dims=[MEMBER])
             else:
-                vals = np.stack([np.interp(times, *self._knotted(p, r[j][1])) for r in rows])
+                vals = np.stack([np.interp(times, *self._knotted(p, v)) for v in values])
                 out[p.name] = xr.DataArray(vals, dims=[MEMBER, TIME], coords={TIME: times})
         return out
 
