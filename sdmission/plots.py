@@ -47,6 +47,7 @@ from sdmission.constants import (
     NATIONAL_GHG_1990_MT,
     ROUTE,
     SCENARIO,
+    SECTOR,
     TIME,
 )
 from sdmission.errors import InputError, Problem
@@ -699,9 +700,10 @@ def _single(data: Runs, figure: str) -> tuple[str, xr.Dataset]:
 
 @_styled
 def emission_wedges(data: Runs, *, lang: str = "en") -> Figure:
-    """Industry emissions of one scenario stacked by cluster and by route, with captured CO2.
+    """Industry emissions of one scenario stacked by sector (or cluster) and by route, with captured CO2.
 
-    ``route_emissions[cluster, route]`` (Mt CO2/yr, after capture) is summed over the other dim.
+    ``sector_emissions[sector, route]`` when the results have it, else
+    ``route_emissions[cluster, route]`` (Mt CO2/yr, after capture), is summed over the other dim.
     Non-CO2 greenhouse gases (``industry_ghg`` minus the CO2 total, when ``industry_ghg`` is
     present) sit on top as a grey band, so the stack's top is industry GHG. CO2 captured and stored
     (``captured_co2``) is drawn hatched above it: it was produced but not emitted.
@@ -722,9 +724,11 @@ def emission_wedges(data: Runs, *, lang: str = "en") -> Figure:
     title = f"{labels.text('title.wedges', lang)} — {labels.scenario(name, lang)}"
     fig = _figure(4.8, title=title)
     axes = fig.subplots(1, 2, sharey=True)
-    x = _years(ds["route_emissions"])
-    co2 = ds["route_emissions"]
-    co2_total = co2.sum((CLUSTER, ROUTE)).transpose(TIME).values
+    # models with a sector dimension: the first panel stacks sectors (wedges by sector and technology)
+    first = SECTOR if "sector_emissions" in ds.data_vars else CLUSTER
+    co2 = ds["sector_emissions" if first == SECTOR else "route_emissions"]
+    x = _years(co2)
+    co2_total = co2.sum((first, ROUTE)).transpose(TIME).values
     non_co2 = None
     if "industry_ghg" in ds.data_vars:
         rest = ds["industry_ghg"].transpose(TIME).values - co2_total
@@ -732,7 +736,7 @@ def emission_wedges(data: Runs, *, lang: str = "en") -> Figure:
             non_co2 = rest
     captured = ds["captured_co2"].transpose(TIME).values
     lowest = 0.0
-    for ax, dim, other in ((axes[0], CLUSTER, ROUTE), (axes[1], ROUTE, CLUSTER)):
+    for ax, dim, other in ((axes[0], first, ROUTE), (axes[1], ROUTE, first)):
         by = co2.sum(other).transpose(TIME, dim)
         elements = [str(e) for e in by[dim].values]
         colors = category_colors(dim, elements)
