@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from sdmission.errors import ModelError
+from sdmission.errors import ModelError, UnsupportedFunctionError
 from sdmission.model.engines.batch import ir
 
 CONST, TIME, DYN = 0, 1, 2
@@ -637,6 +638,31 @@ class _Gen:
             L.append(f"s{k} = s{k} * 0 + d{k}")
         return [indent + x for x in L]
 
+    # -- constants only -------------------------------------------------------------------------
+    def generate_constants(self, names: Iterable[str]) -> str:
+        """Source of ``constants(inputs) -> {name: array (1, *dims)}`` for constant variables."""
+        order: list[str] = []
+        done: set[str] = set()
+
+        def visit(n: str) -> None:
+            if n in done:
+                return
+            done.add(n)
+            for d in sorted(self._var_deps(n)[0]):
+                visit(d)
+            order.append(n)
+
+        wanted = list(names)
+        for n in wanted:
+            if self.cls[n] != CONST:
+                raise UnsupportedFunctionError(f"{self.m.variables[n].real_name} that changes in time", n)
+            visit(n)
+        L = ["def constants(inputs):", "    dt = float(inputs['__dt__'])"]
+        for n in order:
+            L.extend(self._var_code(n, "const", "    "))
+        L.append("    return {" + ", ".join(f"{n!r}: v_{n}" for n in wanted) + "}")
+        return PRELUDE + "\n\n" + "\n".join(L) + "\n"
+
     # -- the function ---------------------------------------------------------------------------
     def generate(self) -> str:
         m = self.m
@@ -776,6 +802,19 @@ def generate(model: ir.ModelIR, plan: Plan) -> tuple[str, dict[str, np.ndarray],
     gen = _Gen(model, plan)
     src = gen.generate()
     return src, gen.consts, dict(gen.cls)
+
+
+def constant_values(model: ir.ModelIR, names: Iterable[str]) -> dict[str, np.ndarray]:
+    """Values of constant variables (number literals or expressions of other constants).
+
+    Raises ``UnsupportedFunctionError`` for a variable that depends on time or on a stock.
+    """
+    gen = _Gen(model, Plan(frozenset(), frozenset(), ()))
+    src = gen.generate_constants(names)
+    namespace: dict[str, Any] = dict(gen.consts)
+    exec(compile(src, f"<constants of {model.source_hash[:16]}>", "exec"), namespace)  # noqa: S102
+    with np.errstate(all="ignore"):
+        return dict(namespace["constants"]({"__dt__": 1.0}))
 
 
 def check_plan(model: ir.ModelIR, plan: Plan) -> None:

@@ -96,14 +96,17 @@ class BatchEngine:
         self.model = load_ir(self.path)
         self._fns: dict[codegen.Plan, tuple[Any, dict[str, int]]] = {}
         self._stateful = codegen.stateful_names(self.model)
-        self._controls = {n: self._control_value(n) for n in ("initial_time", "final_time", "time_step", "saveper")}
+        self._controls = self._control_values()
 
     # -- model facts ------------------------------------------------------------------------------
-    def _control_value(self, name: str) -> float:
-        var = self.model.variables.get(name)
-        if var is None or len(var.components) != 1 or not isinstance(var.components[0].expr, ir.Num):
-            raise ModelError(f"{self.path}: control variable '{name}' must be a number for the batch engine")
-        return var.components[0].expr.value
+    def _control_values(self) -> dict[str, float]:
+        """INITIAL TIME, FINAL TIME, TIME STEP, SAVEPER: numbers or expressions of constants."""
+        names = ("initial_time", "final_time", "time_step", "saveper")
+        missing = [n for n in names if n not in self.model.variables]
+        if missing:
+            raise ModelError(f"{self.path}: control variables missing: {', '.join(missing)}")
+        values = codegen.constant_values(self.model, names)
+        return {n: float(np.asarray(values[n]).reshape(-1)[0]) for n in names}
 
     @property
     def variables(self) -> tuple[str, ...]:

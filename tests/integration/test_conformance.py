@@ -1,0 +1,46 @@
+"""Conformance with Vensim's own output and with PySD over the SDXorg test models (issue #15).
+
+Every model ends ``agrees``, ``refused`` (a clear ``UnsupportedFunctionError``) or ``known difference``
+(listed with its reason in ``conformance.KNOWN_DIFFERENCES``); never ``disagrees`` or ``error``.
+PySD runs only for models the batch engine runs (once each per session).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sdmission.model.engines.batch import conformance
+
+CASES = conformance.discover()
+_OUTCOMES: dict[str, conformance.Outcome] = {}
+_SECONDS: dict[str, float] = {}
+
+
+def _outcome(case: conformance.Case) -> conformance.Outcome:
+    if case.name not in _OUTCOMES:
+        t0 = time.perf_counter()
+        _OUTCOMES[case.name] = conformance.run_case(case, conformance.CHECKED_ENGINES)
+        _SECONDS[case.name] = time.perf_counter() - t0
+    return _OUTCOMES[case.name]
+
+
+def test_the_suite_is_in_the_project() -> None:
+    assert len(CASES) >= 100, f"expected the ~102 SDXorg models under {conformance.TEST_MODELS}"
+    assert (conformance.TEST_MODELS.parent / "LICENSE").is_file()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_model_ends_in_an_allowed_state(case: conformance.Case) -> None:
+    o = _outcome(case)
+    assert o.state in ("agrees", "refused", "known difference"), f"{case.name}: {o.state}: {o.detail}"
+    if o.state == "refused":
+        assert o.detail, "a refusal names the feature and the variable"
+
+
+def test_known_differences_are_still_different() -> None:
+    """A known difference that now agrees must be removed from the list (it would hide a regression)."""
+    stale = [n for n in conformance.KNOWN_DIFFERENCES
+             if n in _OUTCOMES and _OUTCOMES[n].state == "agrees"]
+    assert not stale, f"now agreeing, remove from KNOWN_DIFFERENCES: {stale}"
