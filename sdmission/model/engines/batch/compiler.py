@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from sdmission.errors import ModelError, UnsupportedFunctionError
-from sdmission.model.engines.batch import ir
+from sdmission.model.engines.batch import externals, ir
 
 # Vensim spelling of PySD structures we do not implement, for error messages.
 _UNSUPPORTED_STRUCTURES = {
@@ -63,6 +63,10 @@ _CALLS: dict[str, tuple[str, tuple[int, ...]]] = {
     "ramp": ("ramp", (2, 3)),
     "pulse": ("pulse", (2,)),
     "pulse_train": ("pulse_train", (4,)),
+    "sinh": ("sinh", (1,)),
+    "cosh": ("cosh", (1,)),
+    "tanh": ("tanh", (1,)),
+    "quantum": ("quantum", (2,)),
 }
 _REDUCERS = {"sum": "sum", "prod": "prod", "vmin": "min", "vmax": "max"}
 _CONTROL = ("initial_time", "final_time", "time_step", "saveper")
@@ -96,7 +100,7 @@ def compile_model(mdl_path: Path | str, source_hash: str = "") -> ir.ModelIR:
         The model cannot be parsed, or uses a subscript construct the batch engine does not handle.
     """
     abstract = parse_abstract(mdl_path)
-    return _Compiler(abstract, source_hash).run()
+    return _Compiler(abstract, source_hash, Path(mdl_path).resolve().parent).run()
 
 
 def _is_number(x: Any) -> bool:
@@ -104,7 +108,7 @@ def _is_number(x: Any) -> bool:
 
 
 class _Compiler:
-    def __init__(self, abstract: Any, source_hash: str):
+    def __init__(self, abstract: Any, source_hash: str, root: Path | None = None):
         from pysd.builders.python.python_model_builder import SectionBuilder
 
         if len(abstract.sections) > 1:
@@ -128,30 +132,31 @@ class _Compiler:
         self.tables: list[tuple[tuple[float, ...], tuple[float, ...]]] = []
         self.arrays: list[tuple[tuple[int, ...], tuple[float, ...]]] = []
         self.named_lookups: dict[str, int] = {}
+        self.lookup_groups: dict[str, int] = {}  # subscripted lookups -> ModelIR.lookup_groups
+        self.groups: list[tuple[int, ...]] = []
+        self.data: list[tuple[tuple[float, ...], tuple[float, ...], tuple[int, ...], str]] = []
+        self.externals: dict[str, str] = {}
+        self.root = root or Path.cwd()
         self.owner = ""
 
     # -- driver ---------------------------------------------------------------------------------
     def run(self) -> ir.ModelIR:
         elements = self.sb.elements
+        variables: dict[str, ir.Variable] = {}
         for el in elements:  # named lookups first: equations call them
             if el.components and all(c.type == "Lookup" for c in el.components):
                 self.owner = el.identifier
-                if self.dims[el.identifier] or len(el.components) > 1:
-                    raise UnsupportedFunctionError("subscripted lookup table", el.identifier)
-                self.named_lookups[el.identifier] = self._table(el.components[0].ast)
-        variables: dict[str, ir.Variable] = {}
+                lk = self._lookup_element(el)
+                if lk is not None:
+                    variables[el.identifier] = lk
         for el in elements:
             name = el.identifier
             self.owner = name
-            if name in self.named_lookups:
+            if name in self.named_lookups or name in self.lookup_groups:
                 continue
-            comps = []
-            constant = True
-            for c in el.components:
-                if c.type == "Data" or type(c.ast).__name__ == "DataStructure":
-                    raise UnsupportedFunctionError("data variable", name)
-                comps.append(self._component(name, c))
-                constant = constant and (_is_number(c.ast) or isinstance(c.ast, np.ndarray))
+            comps = [self._component(name, c) for c in el.components]
+            constant = all(_is_number(c.ast) or isinstance(c.ast, np.ndarray)
+                           or type(c.ast).__name__ == "GetConstantsStructure" for c in el.components)
             units = el.units or ""
             limits = tuple(None if (x is None or np.isnan(x)) else float(x) for x in el.limits)
             variables[name] = ir.Variable(
@@ -173,19 +178,85 @@ class _Compiler:
             subscripts=self.subs,
             arrays=tuple(self.arrays),
             named_lookups=frozenset(self.named_lookups),
+            lookup_groups=tuple(self.groups),
+            data=tuple(self.data),
+            externals=tuple(sorted(self.externals.items())),
         )
 
-    def _component(self, name: str, comp: Any) -> ir.Component:
-        lhs, excepts = comp.subscripts
-        if excepts:
-            raise UnsupportedFunctionError(":EXCEPT:", name)
+    # -- lookups ----------------------------------------------------------------------------------
+    def _lookup_element(self, el: Any) -> ir.Variable | None:
+        """A scalar lookup becomes one table; a subscripted one a table per element plus an
+        internal variable holding the element numbers (so references select tables like values)."""
+        name = el.identifier
+        dims = self.dims[name]
+        if not dims and len(el.components) == 1 and type(el.components[0].ast).__name__ == "LookupsStructure":
+            self.named_lookups[name] = self._table(el.components[0].ast)
+            return None
+        shape = tuple(len(self.subs[d]) for d in dims)
+        tables = np.full(shape, -1, dtype=int)
+        for c in el.components:
+            index, layout, _ = self._lhs(name, c.subscripts[0])
+            positions = self._lhs_positions(index, dims)
+            if type(c.ast).__name__ == "GetLookupsStructure":
+                xs, ys = self._external_lookup(c.ast, name, c.subscripts[0])
+                flat = ys.reshape(len(xs), -1)
+                for j, pos in enumerate(np.ndindex(*[len(p) for p in positions])):
+                    cell = tuple(p[i] for p, i in zip(positions, pos, strict=True))
+                    tables[cell] = self._table_xy(xs, flat[:, j])
+            else:
+                t = self._table(c.ast)
+                tables[np.ix_(*positions)] = t
+        if (tables < 0).any():  # elements without a table give NaN, as in PySD
+            tables[tables < 0] = self._table_nan()
+        self.groups.append(tuple(int(t) for t in tables.reshape(-1)))
+        self.lookup_groups[name] = len(self.groups) - 1
+        ids = self._array(np.arange(tables.size, dtype=float), dims)
+        full = tuple(("all",) for _ in dims)
+        return ir.Variable(py_name=name, real_name=el.name, units=el.units or "", doc="", dims=dims,
+                           components=(ir.Component(full, dims, ids),), internal=True)
+
+    def _lhs_positions(self, index: list[tuple], dims: tuple[str, ...]) -> list[list[int]]:
+        out: list[list[int]] = []
+        for ix, d in zip(index, dims, strict=True):
+            if ix[0] == "all":
+                out.append(list(range(len(self.subs[d]))))
+            elif ix[0] == "elem":
+                out.append([ix[1]])
+            else:
+                out.append(list(ix[1]))
+        return out
+
+    def _coords(self, name: str, lhs: list[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        dims = self.dims[name]
+        coords = {d: list(self.subs[s]) if s in self.subs else [s] for d, s in zip(dims, lhs, strict=True)}
+        return coords, {d: list(self.subs[d]) for d in dims}
+
+    def _note_file(self, file: str) -> None:
+        path, digest = externals.file_digest(self.root, file)
+        self.externals[path] = digest
+
+    def _external_lookup(self, ast: Any, name: str, lhs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        self._note_file(ast.file)
+        coords, final = self._coords(name, lhs)
+        return externals.lookup(ast, coords, final, self.root, name)
+
+    def _table_nan(self) -> int:
+        self.tables.append(((0.0,), (float("nan"),)))
+        return len(self.tables) - 1
+
+    def _table_xy(self, xs: np.ndarray, ys: np.ndarray) -> int:
+        keep = ~(np.isnan(xs) | np.isnan(ys))
+        self.tables.append((tuple(float(x) for x in xs[keep]), tuple(float(y) for y in ys[keep])))
+        return len(self.tables) - 1
+
+    def _lhs(self, name: str, lhs: list[str]) -> tuple[list[tuple], tuple[str, ...], dict[str, str]]:
         dims = self.dims[name]
         if len(lhs) != len(dims):
             raise ModelError(f"'{name}': equation has {len(lhs)} subscripts, variable has {len(dims)}")
         index: list[tuple] = []
         layout: list[str] = []
         fixed: dict[str, str] = {}
-        for d, s in zip(dims, lhs):
+        for d, s in zip(dims, lhs, strict=True):
             if s in self.subs:
                 if s == d:
                     index.append(("all",))
@@ -197,8 +268,56 @@ class _Compiler:
                     raise ModelError(f"'{name}': '{s}' is not an element of '{d}'")
                 index.append(("elem", self.subs[d].index(s)))
                 fixed[d] = s
-        expr = self._expr(comp.ast, tuple(layout), fixed)
-        return ir.Component(index=tuple(index), layout=tuple(layout), expr=expr)
+        return index, tuple(layout), fixed
+
+    def _component(self, name: str, comp: Any) -> ir.Component:
+        lhs, excepts = comp.subscripts
+        index, layout, fixed = self._lhs(name, lhs)
+        kind = type(comp.ast).__name__
+        expr: ir.Node
+        if kind == "GetConstantsStructure":
+            self._note_file(comp.ast.file)
+            coords, final = self._coords(name, lhs)
+            values = externals.constant(comp.ast, coords, final, self.root, name)
+            expr = self._array(values, layout)
+        elif kind == "GetDataStructure":
+            self._note_file(comp.ast.file)
+            coords, final = self._coords(name, lhs)
+            times, values = externals.data(comp.ast, getattr(comp, "keyword", None), coords, final,
+                                           self.root, name)
+            shape = (len(times),) + tuple(self._label_size(d) for d in layout)
+            method = getattr(comp, "keyword", None) or "interpolate"
+            self.data.append((tuple(times.tolist()), tuple(values.reshape(-1).tolist()), shape, method))
+            expr = ir.DataSeries(len(self.data) - 1)
+        elif kind == "DataStructure":
+            raise UnsupportedFunctionError("a data variable without GET … DATA (its values come from a "
+                                           "data file given at run time)", name)
+        else:
+            expr = self._expr(comp.ast, layout, fixed)
+        mask = self._except_mask(lhs, excepts, layout) if excepts else None
+        return ir.Component(index=tuple(index), layout=layout, expr=expr, mask=mask)
+
+    def _except_mask(self, lhs: list[str], excepts: list[list[str]], layout: tuple[str, ...]) -> int:
+        """``:EXCEPT:``: an array over the equation's layout, 1 where it applies, 0 where excepted."""
+        shape = tuple(len(self.subs[label]) for label in layout)
+        keep = np.ones(shape, dtype=float)
+        for exc in excepts:
+            if len(exc) != len(lhs):
+                raise ModelError(f"'{self.owner}': :EXCEPT: with {len(exc)} subscripts, equation has {len(lhs)}")
+            sel: list[Any] = []
+            applies = True
+            for s, e in zip(lhs, exc, strict=True):
+                excluded = set(self.subs[e]) if e in self.subs else {e}
+                if s in self.subs:
+                    sel.append([i for i, el in enumerate(self.subs[s]) if el in excluded])
+                elif s not in excluded:
+                    applies = False
+            if applies and sel:
+                keep[np.ix_(*sel)] = 0.0
+            elif applies:
+                keep[...] = 0.0
+        self.arrays.append((shape, tuple(keep.reshape(-1).tolist())))
+        return len(self.arrays) - 1
 
     # -- helpers --------------------------------------------------------------------------------
     def _positions(self, sub: str, dim: str, name: str) -> tuple[int, ...]:
@@ -218,7 +337,7 @@ class _Compiler:
             raise UnsupportedFunctionError(f"lookup type '{lk.type}'", self.owner)
         xs = tuple(float(x) for x in lk.x)
         ys = tuple(float(y) for y in lk.y)
-        if any(b <= a for a, b in zip(xs, xs[1:])):
+        if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
             raise ModelError(f"'{self.owner}': lookup x values must increase strictly")
         self.tables.append((xs, ys))
         return len(self.tables) - 1
@@ -240,10 +359,14 @@ class _Compiler:
         if len(subs) != len(dims):
             raise ModelError(f"'{self.owner}': reference to '{name}' has {len(subs)} subscripts, it has {len(dims)}")
         sel: list[tuple] = []
-        for d, s in zip(dims, subs):
+        for d, s in zip(dims, subs, strict=True):
             base = s.rstrip("!")
             if base in self.subs:
                 label = s
+                mapped = self._mapped(base, d, layout, subs) if label not in layout else None
+                if mapped is not None:
+                    sel.append(mapped)
+                    continue
                 if label not in layout:
                     elem = fixed.get(base) or next(
                         (e for e in fixed.values() if e in self.subs[base]), None
@@ -264,6 +387,20 @@ class _Compiler:
                 raise ModelError(f"'{self.owner}': '{s}' is not an element of '{d}' (reference to '{name}')")
         return ir.Ref(name=name, sel=tuple(sel), layout=layout)
 
+    def _mapped(self, base: str, dim: str, layout: tuple[str, ...], subs: list[str]) -> tuple | None:
+        """A subscript mapping (``DimC: c1, c2 -> DimB``): the reference's range ``base`` runs
+        along the equation's mapped range, element by element (PySD's positional mapping)."""
+        for target in self.sb.subscripts.mapping.get(base, []):
+            if target in layout and target not in subs:
+                n = len(self.subs[target])
+                if len(self.subs[base]) != n:
+                    raise UnsupportedFunctionError(f"subscript mapping {base} -> {target} of unequal sizes",
+                                                   self.owner)
+                if base == dim:
+                    return ("sub", target, tuple(range(n)))
+                return ("sub", target, self._positions(base, dim, self.owner))
+        return None
+
     def _hoist(self, kind: ir.StatefulKind, args: dict[str, Any], order: int, layout: tuple[str, ...],
                fixed: dict[str, str], int_init: bool = False) -> ir.StRef:
         built = {k: self._expr(v, layout, fixed) for k, v in args.items()}
@@ -275,72 +412,147 @@ class _Compiler:
         if _is_number(ast):
             return ir.Num(float(ast))
         if isinstance(ast, np.ndarray):
-            shape = tuple(len(self.subs[d]) for d in layout)
-            arr = np.asarray(ast, dtype=float)
-            if arr.size != int(np.prod(shape)):
-                raise ModelError(f"'{self.owner}': array literal of {arr.size} values for shape {shape}")
-            self.arrays.append((shape, tuple(arr.reshape(-1).tolist())))
-            return ir.ArrayLit(len(self.arrays) - 1)
+            return self._array(np.asarray(ast, dtype=float), layout)
         kind = type(ast).__name__
-        if kind == "ReferenceStructure":
-            if ast.reference == "time":
-                return ir.TimeRef()
-            name = self._name(ast.reference)
-            if name in self.named_lookups:
-                raise ModelError(f"'{self.owner}': lookup '{name}' used without an argument")
-            subs = list(ast.subscripts.subscripts) if ast.subscripts is not None else None
-            return self._ref(name, subs, layout, fixed)
-        if kind in ("ArithmeticStructure", "LogicStructure"):
-            args = tuple(self._expr(a, layout, fixed) for a in ast.arguments)
-            return ir.Op(tuple(ast.operators), args)
-        if kind == "CallStructure":
-            fname = ast.function.reference
-            if fname in _REDUCERS:
-                if len(ast.arguments) != 1:
-                    raise ModelError(f"'{self.owner}': {fname.upper()} takes one argument")
-                bangs = self._bangs(ast.arguments[0], layout)
-                if not bangs:
-                    raise ModelError(f"'{self.owner}': {fname.upper()} without a '!' subscript")
-                arg = self._expr(ast.arguments[0], layout + tuple(bangs), fixed)
-                return ir.Reduce(_REDUCERS[fname], arg, len(bangs))
-            if fname in _CALLS:
-                fn, nargs = _CALLS[fname]
-                if len(ast.arguments) not in nargs:
-                    raise ModelError(f"'{self.owner}': {fname.upper()} with {len(ast.arguments)} arguments")
-                return ir.Call(fn, tuple(self._expr(a, layout, fixed) for a in ast.arguments))
-            cleaned = self.sb.namespace.cleanspace.get(fname)
-            if cleaned in self.named_lookups:
-                if len(ast.arguments) != 1:
-                    raise ModelError(f"'{self.owner}': lookup '{cleaned}' takes one argument")
-                return ir.Lookup(self.named_lookups[cleaned], self._expr(ast.arguments[0], layout, fixed))
-            raise UnsupportedFunctionError(fname.upper().replace("_", " "), self.owner)
-        if kind == "InlineLookupsStructure":
-            return ir.Lookup(self._table(ast.lookups), self._expr(ast.argument, layout, fixed))
-        if kind == "IntegStructure":
-            if ast.non_negative:
-                raise UnsupportedFunctionError("non-negative INTEG", self.owner)
-            return self._hoist("integ", {"input": ast.flow, "init": ast.initial}, 1, layout, fixed)
-        if kind == "SmoothStructure":
-            order = int(ast.order)
-            int_init = isinstance(ast.initial, (int, np.integer)) and not isinstance(ast.initial, bool)
-            return self._hoist("smooth", {"input": ast.input, "time": ast.smooth_time, "init": ast.initial},
-                               order, layout, fixed, int_init)
-        if kind == "DelayStructure":
-            return self._hoist("delay", {"input": ast.input, "time": ast.delay_time, "init": ast.initial},
-                               int(ast.order), layout, fixed)
-        if kind == "DelayFixedStructure":
-            return self._hoist("delay_fixed",
-                               {"input": ast.input, "time": ast.delay_time, "init": ast.initial},
-                               1, layout, fixed)
-        if kind == "TrendStructure":
-            return self._hoist("trend", {"input": ast.input, "time": ast.average_time,
-                                         "trend": ast.initial_trend}, 1, layout, fixed)
-        if kind == "InitialStructure":
-            return self._hoist("initial", {"init": ast.initial}, 1, layout, fixed)
-        if kind == "SampleIfTrueStructure":
-            return self._hoist("sample_if_true", {"cond": ast.condition, "input": ast.input,
-                                                  "init": ast.initial}, 1, layout, fixed)
-        raise UnsupportedFunctionError(_UNSUPPORTED_STRUCTURES.get(kind, kind), self.owner)
+        handler = getattr(self, f"_x_{kind}", None)
+        if handler is None:
+            raise UnsupportedFunctionError(_UNSUPPORTED_STRUCTURES.get(kind, kind), self.owner)
+        node: ir.Node = handler(ast, layout, fixed)
+        return node
+
+    def _array(self, arr: np.ndarray, layout: tuple[str, ...]) -> ir.ArrayLit:
+        shape = tuple(self._label_size(d) for d in layout)
+        if arr.size != int(np.prod(shape)):
+            raise ModelError(f"'{self.owner}': array literal of {arr.size} values for shape {shape}")
+        self.arrays.append((shape, tuple(arr.reshape(-1).tolist())))
+        return ir.ArrayLit(len(self.arrays) - 1)
+
+    def _label_size(self, label: str) -> int:
+        return len(self.subs[label.rstrip("!")])
+
+    def _x_ReferenceStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        if ast.reference == "time":
+            return ir.TimeRef()
+        if ast.reference not in self.sb.namespace.cleanspace:
+            return self._subscript_value(ast.reference, layout)
+        name = self._name(ast.reference)
+        if name in self.named_lookups:
+            raise ModelError(f"'{self.owner}': lookup '{name}' used without an argument")
+        subs = list(ast.subscripts.subscripts) if ast.subscripts is not None else None
+        return self._ref(name, subs, layout, fixed)
+
+    def _subscript_value(self, reference: str, layout: tuple[str, ...]) -> ir.Node:
+        """A subscript range or element used as a number: its 1-based position(s), as PySD does."""
+        s2n = self.sb.subscripts.subscript2num
+        if reference not in s2n:
+            raise ModelError(f"'{self.owner}': unknown variable '{reference}'")
+        code, subs = s2n[reference]
+        if not subs:
+            return ir.Num(float(code))
+        (rng,) = subs
+        if rng not in layout:
+            raise UnsupportedFunctionError(f"subscript '{rng}' used as a value outside the equation's subscripts",
+                                           self.owner)
+        values = np.asarray(eval(code, {"np": np, "_subscript_dict": self.subs}), dtype=float)  # noqa: S307
+        shape = [1] * len(layout)
+        shape[layout.index(rng)] = len(values)
+        full = np.broadcast_to(values.reshape(shape), tuple(self._label_size(d) for d in layout))
+        return self._array(np.ascontiguousarray(full), layout)
+
+    def _x_ArithmeticStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        args = tuple(self._expr(a, layout, fixed) for a in ast.arguments)
+        return ir.Op(tuple(ast.operators), args)
+
+    _x_LogicStructure = _x_ArithmeticStructure
+
+    def _x_CallStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        fname = ast.function.reference
+        if fname in _REDUCERS:
+            return self._reduce(fname, ast.arguments, layout, fixed)
+        if fname in _CALLS:
+            fn, nargs = _CALLS[fname]
+            if len(ast.arguments) not in nargs:
+                raise ModelError(f"'{self.owner}': {fname.upper()} with {len(ast.arguments)} arguments")
+            return ir.Call(fn, tuple(self._expr(a, layout, fixed) for a in ast.arguments))
+        if fname == "elmcount":
+            return self._elmcount(ast.arguments)
+        cleaned = self.sb.namespace.cleanspace.get(fname)
+        if cleaned in self.lookup_groups:
+            if len(ast.arguments) != 1:
+                raise ModelError(f"'{self.owner}': lookup '{cleaned}' takes one argument")
+            subs = ast.function.subscripts
+            ids = self._ref(cleaned, list(subs.subscripts) if subs is not None else None, layout, fixed)
+            return ir.LookupN(self.lookup_groups[cleaned], ids, self._expr(ast.arguments[0], layout, fixed))
+        if cleaned in self.named_lookups:
+            if len(ast.arguments) != 1:
+                raise ModelError(f"'{self.owner}': lookup '{cleaned}' takes one argument")
+            return ir.Lookup(self.named_lookups[cleaned], self._expr(ast.arguments[0], layout, fixed))
+        raise UnsupportedFunctionError(fname.upper().replace("_", " "), self.owner)
+
+    def _reduce(self, fname: str, arguments: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        if len(arguments) != 1:
+            raise ModelError(f"'{self.owner}': {fname.upper()} takes one argument")
+        bangs = self._bangs(arguments[0], layout)
+        if not bangs:
+            raise ModelError(f"'{self.owner}': {fname.upper()} without a '!' subscript")
+        arg = self._expr(arguments[0], layout + tuple(bangs), fixed)
+        return ir.Reduce(_REDUCERS[fname], arg, len(bangs))
+
+    def _elmcount(self, arguments: Any) -> ir.Node:
+        ref = arguments[0] if len(arguments) == 1 else None
+        key = getattr(ref, "reference", None)
+        entry = self.sb.subscripts.subscript2num.get(key) if key is not None else None
+        if entry is None or not entry[1]:
+            raise UnsupportedFunctionError("ELMCOUNT of something other than a subscript range", self.owner)
+        (elems,) = entry[1].values()
+        return ir.Num(float(len(elems)))
+
+    def _x_InlineLookupsStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        return ir.Lookup(self._table(ast.lookups), self._expr(ast.argument, layout, fixed))
+
+    def _x_IntegStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        kind: ir.StatefulKind = "integ_nonneg" if ast.non_negative else "integ"
+        return self._hoist(kind, {"input": ast.flow, "init": ast.initial}, 1, layout, fixed)
+
+    def _x_SmoothStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        return self._smooth(ast, int(ast.order), layout, fixed)
+
+    def _x_SmoothNStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        return self._smooth(ast, self._literal_order(ast.order, "SMOOTH N"), layout, fixed)
+
+    def _smooth(self, ast: Any, order: int, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        int_init = isinstance(ast.initial, (int, np.integer)) and not isinstance(ast.initial, bool)
+        return self._hoist("smooth", {"input": ast.input, "time": ast.smooth_time, "init": ast.initial},
+                           order, layout, fixed, int_init)
+
+    def _literal_order(self, order: Any, what: str) -> int:
+        if not _is_number(order) or float(order) != int(order) or int(order) < 1:
+            raise UnsupportedFunctionError(f"{what} with an order that is not a positive integer literal",
+                                           self.owner)
+        return int(order)
+
+    def _x_DelayStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        return self._hoist("delay", {"input": ast.input, "time": ast.delay_time, "init": ast.initial},
+                           int(ast.order), layout, fixed)
+
+    def _x_DelayNStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        return self._hoist("delay_n", {"input": ast.input, "time": ast.delay_time, "init": ast.initial},
+                           self._literal_order(ast.order, "DELAY N"), layout, fixed)
+
+    def _x_DelayFixedStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        return self._hoist("delay_fixed", {"input": ast.input, "time": ast.delay_time, "init": ast.initial},
+                           1, layout, fixed)
+
+    def _x_TrendStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        return self._hoist("trend", {"input": ast.input, "time": ast.average_time,
+                                     "trend": ast.initial_trend}, 1, layout, fixed)
+
+    def _x_InitialStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        return self._hoist("initial", {"init": ast.initial}, 1, layout, fixed)
+
+    def _x_SampleIfTrueStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        return self._hoist("sample_if_true", {"cond": ast.condition, "input": ast.input,
+                                              "init": ast.initial}, 1, layout, fixed)
 
     def _name(self, reference: str) -> str:
         name = self.sb.namespace.cleanspace.get(reference)

@@ -24,7 +24,7 @@ from sdmission.model.engines.batch.compiler import compile_model
 from sdmission.model.translate import model_cache_folder, model_hash
 
 # Bump when the IR or the generated code changes meaning: old cache entries are then ignored.
-IR_VERSION = "4"
+IR_VERSION = "5"
 # PySD's relative precision for the final time and save times (pysd.py_backend.components.Time).
 RPREC = 1e-5
 
@@ -40,13 +40,22 @@ def load_ir(mdl_path: Path | str) -> ir.ModelIR:
         try:
             with cached.open("rb") as fh:
                 model = pickle.load(fh)
-            if isinstance(model, ir.ModelIR) and model.source_hash == digest:
+            if isinstance(model, ir.ModelIR) and model.source_hash == digest and _externals_unchanged(model):
                 return model
         except Exception:  # noqa: BLE001 - a corrupt cache entry is rebuilt, never trusted
             pass
     model = compile_model(path, digest)
     atomic_write_bytes(cached, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
     return model
+
+
+def _externals_unchanged(model: ir.ModelIR) -> bool:
+    """The data files read at compile time still have the hashes recorded in the IR."""
+    for path, digest in model.externals:
+        p = Path(path)
+        if not p.is_file() or hashlib.sha256(p.read_bytes()).hexdigest() != digest:
+            return False
+    return True
 
 
 def time_grid(t0: float, dt: float, final: float, saveper: float) -> tuple[np.ndarray, list[bool], np.ndarray]:
@@ -111,7 +120,7 @@ class BatchEngine:
     @property
     def variables(self) -> tuple[str, ...]:
         """Python names of every variable a run can return (not control variables or lookups)."""
-        return tuple(n for n, v in self.model.variables.items() if not v.control)
+        return tuple(n for n, v in self.model.variables.items() if not (v.control or v.internal))
 
     @property
     def constants(self) -> tuple[str, ...]:
