@@ -82,8 +82,8 @@ def test_lookups_at_and_beyond_their_ends() -> None:
 def test_unsupported_function_names_function_and_variable() -> None:
     with pytest.raises(UnsupportedFunctionError) as info:
         BatchEngine(MODELS / "fn_unsupported.mdl")
-    assert info.value.function == "FORECAST"
-    assert info.value.variable == "forecast_value"
+    assert info.value.function == "GET TIME VALUE"
+    assert info.value.variable == "value_now"
     assert "--engine pysd" in str(info.value)
 
 

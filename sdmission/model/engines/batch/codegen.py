@@ -259,11 +259,13 @@ def _refs(node: ir.Node) -> tuple[set[str], set[int], bool]:
 
 _TIME_FUNCS = ("step", "ramp", "pulse", "pulse_train")
 # Stateful argument roles needed to compute the output (rather than only the derivative).
-_OUTPUT_ARGS = {"delay": ("time",), "trend": ("input", "time"), "sample_if_true": ("cond", "input")}
+_OUTPUT_ARGS = {"forecast": ("input", "time", "horizon"), "active_initial": ("input",), "delay": ("time",), "trend": ("input", "time"), "sample_if_true": ("cond", "input")}
 # Roles needed to initialise the state and compute the first output.
 _INIT_ARGS = {
     "integ": ("init",),
     "integ_nonneg": ("init",),
+    "forecast": ("input", "trend", "time", "horizon"),
+    "active_initial": ("init",),
     "initial": ("init",),
     "delay_n": ("init", "time"),
     "smooth": ("init",),
@@ -708,8 +710,23 @@ class _Gen:
         return [f"s{k} = _state({self._arg(k, 'init')}, {sh})",
                 f"o{k} = _where({self._arg(k, 'cond')}, {self._arg(k, 'input')}, s{k})"]
 
+    def _init_forecast(self, k: int, st: ir.Stateful, sh: str) -> list[str]:
+        return [f"s{k} = _state({self._arg(k, 'input')} / (1 + {self._arg(k, 'trend')}), {sh})",
+                self._forecast_out(k)]
+
+    def _forecast_out(self, k: int) -> str:
+        inp, tm, hz = self._arg(k, "input"), self._arg(k, "time"), self._arg(k, "horizon")
+        return f"o{k} = {inp} * (1 + _zidz({inp} - s{k}, {tm} * s{k}) * {hz})"
+
+    def _init_active_initial(self, k: int, st: ir.Stateful, sh: str) -> list[str]:
+        return [f"o{k} = _state({self._arg(k, 'init')}, {sh})"]
+
     def _st_output(self, k: int, indent: str) -> list[str]:
         st = self.m.statefuls[k]
+        if st.kind == "forecast":
+            return [indent + self._forecast_out(k)]
+        if st.kind == "active_initial":
+            return [f"{indent}o{k} = _state({self._arg(k, 'input')}, {self._state_shape(k)})"]
         if st.kind == "delay":
             return [f"{indent}o{k} = s{k}[-1] / {self._arg(k, 'time')}"]
         if st.kind == "trend":
@@ -732,6 +749,11 @@ class _Gen:
 
     def _ddt_initial(self, k: int, st: ir.Stateful) -> list[str]:
         return []
+
+    _ddt_active_initial = _ddt_initial
+
+    def _ddt_forecast(self, k: int, st: ir.Stateful) -> list[str]:
+        return [f"d{k} = ({self._arg(k, 'input')} - s{k}) / {self._arg(k, 'time')}"]
 
     def _ddt_smooth(self, k: int, st: ir.Stateful) -> list[str]:
         n = st.order
@@ -761,7 +783,7 @@ class _Gen:
     def _st_update(self, k: int, indent: str) -> list[str]:
         st = self.m.statefuls[k]
         kind = st.kind
-        if kind in ("integ", "trend", "delay", "delay_n"):
+        if kind in ("integ", "trend", "delay", "delay_n", "forecast"):
             L = [f"s{k} = s{k} + d{k} * dt"]
         elif kind == "integ_nonneg":
             L = [f"s{k} = np.maximum(s{k} + d{k} * dt, 0)"]
@@ -806,72 +828,66 @@ class _Gen:
         return PRELUDE + "\n\n" + "\n".join(L) + "\n"
 
     # -- the function ---------------------------------------------------------------------------
-    def generate(self) -> str:
-        m = self.m
-        names = list(m.variables)
-        const_vars = [n for n in names if self.cls[n] == CONST]
-        time_vars = [n for n in names if self.cls[n] == TIME]
-        dyn_vars = [n for n in names if self.cls[n] == DYN]
-        nst = len(m.statefuls)
+    def _ordered(self, vars_: list[str]) -> list[str]:
+        """Dependency order of variables of one class (given inputs have no dependencies)."""
+        out: list[str] = []
+        done: set[str] = set()
 
-        def ordered(vars_: list[str]) -> list[str]:
-            out: list[str] = []
-            done: set[str] = set()
+        def visit(n: str) -> None:
+            if n in done:
+                return
+            done.add(n)
+            if self._given(n) is None:
+                for d in sorted(self._var_deps(n)[0]):
+                    if self.cls[d] == self.cls[n]:
+                        visit(d)
+            out.append(n)
 
-            def visit(n: str) -> None:
-                if n in done:
-                    return
-                done.add(n)
-                if self._given(n) is None:
-                    for d in sorted(self._var_deps(n)[0]):
-                        if self.cls[d] == self.cls[n]:
-                            visit(d)
-                out.append(n)
+        for v in vars_:
+            visit(v)
+        return out
 
-            for v in vars_:
-                visit(v)
-            return out
+    def _of_class(self, level: int) -> list[str]:
+        return [n for n in self.m.variables if self.cls[n] == level]
 
+    def _used_time_paths(self) -> list[str]:
+        """Time-path variables read inside the loop (by dyn variables or statefuls)."""
+        used: set[str] = set()
+        for n in self._of_class(DYN):
+            used |= {d for d in self._var_deps(n)[0] if self.cls[d] == TIME}
+        for k, st in enumerate(self.m.statefuls):
+            used |= {d for d in self._st_deps(k, st.args)[0] if self.cls[d] == TIME}
+        return sorted(used)
+
+    def _gen_prologue(self) -> None:
         L = self.lines
-        L.append("def run(N, times, save_flags, inputs):")
-        L.append("    T = len(times)")
-        L.append("    n_save = sum(save_flags)")
-        L.append("    dt = float(inputs['__dt__'])")
-        L.append("    _tm0 = times.reshape((T, 1))")
-        for nl in range(1, 9):
-            L.append(f"    _tm{nl} = times.reshape((T, 1{', 1' * nl}))")
+        L += ["def run(N, times, save_flags, inputs):", "    T = len(times)", "    n_save = sum(save_flags)",
+              "    dt = float(inputs['__dt__'])"]
+        L += [f"    _tm{nl} = times.reshape((T, 1{', 1' * nl}))" for nl in range(0, 9)]
         L.append("    # 1. constants")
-        for n in ordered(const_vars):
+        for n in self._ordered(self._of_class(CONST)):
             if self._given(n) is not None:
                 L.append(f"    v_{n} = inputs[{n!r}]")
             else:
                 L.extend(self._var_code(n, "const", "    "))
         L.append("    # 2. time paths over the whole grid")
-        for n in ordered(time_vars):
+        for n in self._ordered(self._of_class(TIME)):
             if self._given(n) is not None:
                 L.append(f"    P_{n} = inputs[{n!r}]")
             else:
                 L.extend(self._var_code(n, "time", "    "))
-        # time paths read inside the loop
-        used_time: set[str] = set()
-        for n in dyn_vars:
-            used_time |= {d for d in self._var_deps(n)[0] if self.cls[d] == TIME}
-        for k in range(nst):
-            used_time |= {d for d in self._st_deps(k, m.statefuls[k].args)[0] if self.cls[d] == TIME}
-        used = sorted(used_time)
-        hoist_at = len(L)
-        L.append("    # 3. outputs")
+
+    def _gen_init(self, used: list[str]) -> int:
+        L = self.lines
         for n in self.plan.outputs:
             if self.cls[n] == DYN:
-                L.append(f"    O_{n} = np.empty({self._shape_expr(m.variables[n].dims, 'loop', 'n_save, N, ')})")
-        L.append("    # 4. initialisation at the initial time (dependency order)")
-        L.append("    k = 0")
-        L.append("    t = times[0]")
-        for n in used:
-            L.append(f"    v_{n} = P_{n}[0]")
-        init_loads = len(L)
-        init_roots = [("v", n) for n in dyn_vars] + [("s", k) for k in range(nst)]
-        for kind, key in self._order(init_roots, init=True):
+                shape = self._shape_expr(self.m.variables[n].dims, "loop", "n_save, N, ")
+                L.append(f"    O_{n} = np.empty({shape})")
+        L += ["    # 4. initialisation at the initial time (dependency order)", "    k = 0", "    t = times[0]"]
+        L += [f"    v_{n} = P_{n}[0]" for n in used]
+        at = len(L)
+        roots = [("v", n) for n in self._of_class(DYN)] + [("s", k) for k in range(len(self.m.statefuls))]
+        for kind, key in self._order(roots, init=True):
             if kind == "v":
                 assert isinstance(key, str)
                 if self._given(key) is None:
@@ -879,44 +895,42 @@ class _Gen:
             else:
                 assert isinstance(key, int)
                 L.extend(self._st_init(key, "    "))
-        L.append("    j = 0")
-        L.append("    last = T - 1")
-        L.append("    for k in range(T):")
-        L.append("        if k:")
-        L.append("            t = times[k]")
-        for n in used:
-            L.append(f"            v_{n} = P_{n}[k]")
-        loop_loads = len(L)
-        dyn_roots = [("v", n) for n in dyn_vars] + [("s", k) for k in range(nst)]
+        return at
+
+    def _gen_loop(self, used: list[str]) -> int:
+        L = self.lines
+        L += ["    j = 0", "    last = T - 1", "    for k in range(T):", "        if k:", "            t = times[k]"]
+        L += [f"            v_{n} = P_{n}[k]" for n in used]
+        at = len(L)
+        # At the initial time the loop reuses the initialisation's values, except when an ACTIVE
+        # INITIAL must switch from its initial to its active expression (then all is recomputed).
+        active = any(st.kind == "active_initial" for st in self.m.statefuls)
+        ind = "        " if active else "            "
+        roots = [("v", n) for n in self._of_class(DYN)] + [("s", k) for k in range(len(self.m.statefuls))]
         body = 0
-        for kind, key in self._order(dyn_roots, init=False):
+        for kind, key in self._order(roots, init=False):
             if kind == "v":
                 assert isinstance(key, str)
-                code = self._var_code(key, "loop", "            ")
+                code = self._var_code(key, "loop", ind)
             else:
                 assert isinstance(key, int)
-                code = self._st_output(key, "            ")
+                code = self._st_output(key, ind)
             L.extend(code)
             body += len(code)
-        if not body:
+        if not body and not active:
             L.append("            pass")
         L.append("        if save_flags[k]:")
-        saved = [n for n in self.plan.outputs if self.cls[n] == DYN]
-        for n in saved:
-            L.append(f"            O_{n}[j] = v_{n}")
-        L.append("            j += 1")
-        L.append("        if k == last:")
-        L.append("            break")
-        for k in range(nst):
+        L += [f"            O_{n}[j] = v_{n}" for n in self.plan.outputs if self.cls[n] == DYN]
+        L += ["            j += 1", "        if k == last:", "            break"]
+        for k in range(len(self.m.statefuls)):
             L.extend(self._st_ddt(k, "        "))
-        for k in range(nst):
+        for k in range(len(self.m.statefuls)):
             L.extend(self._st_update(k, "        "))
-        L.append("    save_idx = np.flatnonzero(np.asarray(save_flags))")
-        # Splice the hoisted invariants (known only now that every expression has been rendered).
-        L[loop_loads:loop_loads] = [f"            {h} = _H{h}[k]" for h in self.hoisted_time]
-        L[init_loads:init_loads] = [f"    {h} = _H{h}[0]" for h in self.hoisted_time]
-        L[hoist_at:hoist_at] = ["    # 2b. loop invariants"] + self.hoisted
-        L.append("    return {")
+        return at
+
+    def _gen_return(self) -> None:
+        L = self.lines
+        L += ["    save_idx = np.flatnonzero(np.asarray(save_flags))", "    return {"]
         for n in self.plan.outputs:
             c = self.cls[n]
             if c == DYN:
@@ -926,6 +940,21 @@ class _Gen:
             else:
                 L.append(f"        {n!r}: v_{n}[None],")
         L.append("    }")
+
+    def generate(self) -> str:
+        """Source of ``run(N, times, save_flags, inputs)``: constants, time paths, then the loop."""
+        L = self.lines
+        self._gen_prologue()
+        used = self._used_time_paths()
+        hoist_at = len(L)
+        L.append("    # 3. outputs")
+        init_loads = self._gen_init(used)
+        loop_loads = self._gen_loop(used)
+        self._gen_return()
+        # Splice the hoisted invariants (known only now that every expression has been rendered).
+        L[loop_loads:loop_loads] = [f"            {h} = _H{h}[k]" for h in self.hoisted_time]
+        L[init_loads:init_loads] = [f"    {h} = _H{h}[0]" for h in self.hoisted_time]
+        L[hoist_at:hoist_at] = ["    # 2b. loop invariants"] + self.hoisted
         return PRELUDE + "\n\n" + "\n".join(L) + "\n"
 
 

@@ -14,6 +14,7 @@ Anything the builder does not know raises ``UnsupportedFunctionError(function, v
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,9 +112,11 @@ class _Compiler:
     def __init__(self, abstract: Any, source_hash: str, root: Path | None = None):
         from pysd.builders.python.python_model_builder import SectionBuilder
 
-        if len(abstract.sections) > 1:
-            macro = abstract.sections[1].name
-            raise UnsupportedFunctionError("MACRO", macro)
+        # Macros are inlined at each call (``_inline_macro``): one copy of their equations per call.
+        self.macros = {sec.name: sec for sec in abstract.sections[1:]}
+        self.scope: dict[str, str] | None = None  # inside a macro: its names -> hidden variables
+        self.extra: dict[str, ir.Variable] = {}
+        self.n_macro = 0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.sb = SectionBuilder(abstract.sections[0])
@@ -170,6 +173,7 @@ class _Compiler:
                 control=bool(el.control_var) or name in _CONTROL,
                 limits=(limits[0], limits[1]) if len(limits) == 2 else (None, None),
             )
+        variables.update(self.extra)
         return ir.ModelIR(
             source_hash=self.source_hash,
             variables=variables,
@@ -433,7 +437,8 @@ class _Compiler:
     def _x_ReferenceStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
         if ast.reference == "time":
             return ir.TimeRef()
-        if ast.reference not in self.sb.namespace.cleanspace:
+        in_scope = self.scope is not None and ast.reference in self.scope
+        if not in_scope and ast.reference not in self.sb.namespace.cleanspace:
             return self._subscript_value(ast.reference, layout)
         name = self._name(ast.reference)
         if name in self.named_lookups:
@@ -476,6 +481,13 @@ class _Compiler:
             return ir.Call(fn, tuple(self._expr(a, layout, fixed) for a in ast.arguments))
         if fname == "elmcount":
             return self._elmcount(ast.arguments)
+        if fname == "active_initial":
+            if len(ast.arguments) != 2:
+                raise ModelError(f"'{self.owner}': ACTIVE INITIAL takes two arguments")
+            return self._hoist("active_initial", {"input": ast.arguments[0], "init": ast.arguments[1]}, 1,
+                               layout, fixed)
+        if fname in self.macros:
+            return self._inline_macro(self.macros[fname], ast.arguments, layout, fixed)
         cleaned = self.sb.namespace.cleanspace.get(fname)
         if cleaned in self.lookup_groups:
             if len(ast.arguments) != 1:
@@ -488,6 +500,45 @@ class _Compiler:
                 raise ModelError(f"'{self.owner}': lookup '{cleaned}' takes one argument")
             return ir.Lookup(self.named_lookups[cleaned], self._expr(ast.arguments[0], layout, fixed))
         raise UnsupportedFunctionError(fname.upper().replace("_", " "), self.owner)
+
+    def _inline_macro(self, sec: Any, arguments: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        """One private copy of the macro's equations for this call; its value is the copy of the
+        equation named like the macro. Its internal variables are never returned."""
+        if layout or sec.returns or sec.subscripts:
+            raise UnsupportedFunctionError(f"MACRO {sec.name} with subscripts or several outputs", self.owner)
+        if len(arguments) != len(sec.params):
+            raise ModelError(f"'{self.owner}': macro {sec.name} takes {len(sec.params)} arguments")
+        self.n_macro += 1
+        prefix = f"_macro{self.n_macro}_{sec.name}_"
+        scope: dict[str, str] = {}
+        for param, arg in zip(sec.params, arguments, strict=True):
+            hidden = prefix + _clean(param)
+            self._hidden(hidden, param, ir.Component((), (), self._expr(arg, (), fixed)))
+            scope[_clean(param)] = hidden
+        for el in sec.elements:
+            scope[_clean(el.name)] = prefix + _clean(el.name)
+            self.dims[prefix + _clean(el.name)] = ()
+        outer, owner = self.scope, self.owner
+        self.scope = scope
+        try:
+            for el in sec.elements:
+                hidden = prefix + _clean(el.name)
+                self.owner = hidden
+                if any(c.subscripts[0] for c in el.components):
+                    raise UnsupportedFunctionError(f"MACRO {sec.name} with subscripted equations", owner)
+                comps = [self._component(hidden, c) for c in el.components]
+                self._hidden(hidden, el.name, *comps)
+        finally:
+            self.scope, self.owner = outer, owner
+        ret = scope.get(_clean(sec.name))
+        if ret is None:
+            raise ModelError(f"macro {sec.name} has no equation named like it")
+        return ir.Ref(ret, (), ())
+
+    def _hidden(self, name: str, real: str, *comps: ir.Component) -> None:
+        self.dims[name] = ()
+        self.extra[name] = ir.Variable(py_name=name, real_name=real, units="", doc="", dims=(),
+                                       components=tuple(comps), internal=True)
 
     def _reduce(self, fname: str, arguments: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
         if len(arguments) != 1:
@@ -547,6 +598,13 @@ class _Compiler:
         return self._hoist("trend", {"input": ast.input, "time": ast.average_time,
                                      "trend": ast.initial_trend}, 1, layout, fixed)
 
+    def _x_ForecastStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        return self._hoist("forecast", {"input": ast.input, "time": ast.average_time, "horizon": ast.horizon,
+                                        "trend": ast.initial_trend}, 1, layout, fixed)
+
+    def _x_GameStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
+        return self._expr(ast.expression, layout, fixed)  # GAME: the model's own value when not gaming
+
     def _x_InitialStructure(self, ast: Any, layout: tuple[str, ...], fixed: dict[str, str]) -> ir.Node:
         return self._hoist("initial", {"init": ast.initial}, 1, layout, fixed)
 
@@ -555,10 +613,19 @@ class _Compiler:
                                               "init": ast.initial}, 1, layout, fixed)
 
     def _name(self, reference: str) -> str:
+        if self.scope is not None:
+            if reference in self.scope:
+                return self.scope[reference]
+            raise ModelError(f"'{self.owner}': unknown name '{reference}' inside a macro")
         name = self.sb.namespace.cleanspace.get(reference)
         if name is None or name not in self.dims:
             raise ModelError(f"'{self.owner}': unknown variable '{reference}'")
         return name
+
+
+def _clean(name: str) -> str:
+    """PySD's cleaned spelling of a name inside references (lower case, ``_`` for spaces)."""
+    return re.sub(r"\s+", "_", name.strip()).lower()
 
 
 def _walk(node: Any) -> Iterator[Any]:

@@ -111,7 +111,8 @@ class DataSeries:
 
 Node = Num | ArrayLit | TimeRef | Ref | StRef | Op | Call | Reduce | Lookup | LookupN | DataSeries
 
-StatefulKind = Literal["integ", "integ_nonneg", "smooth", "delay", "delay_n", "delay_fixed", "trend", "initial", "sample_if_true"]
+StatefulKind = Literal["integ", "integ_nonneg", "smooth", "delay", "delay_n", "delay_fixed", "trend", "initial", "sample_if_true",
+                       "forecast", "active_initial"]
 
 
 @dataclass(frozen=True)
