@@ -18,7 +18,7 @@ initial time, every stateful's initial value in dependency order (PySD's initial
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,6 +276,43 @@ _INIT_ARGS = {
 }
 
 
+def render_number(v: float) -> str:
+    """A literal. A negative one is written bare, as PySD writes it, so that Python's precedence
+    gives PySD's (and Vensim's) result: ``30 ^ -30 ^ x`` is ``30 ** -(30 ** x)``."""
+    if np.isnan(v):
+        return "np.nan"
+    if np.isinf(v):
+        return "np.inf" if v > 0 else "(-np.inf)"
+    return repr(v)
+
+
+def render_op(ops: tuple[str, ...], args: list[str]) -> str:
+    """An operator chain, built right to left exactly like PySD's OperationBuilder, so precedence
+    and associativity are Python's, as in PySD's generated code."""
+    if len(args) == 1:
+        if ops[0] == "negative":
+            return f"(-{args[0]})"
+        if ops[0] == ":NOT:":
+            return f"_not({args[0]})"
+        raise ModelError(f"unknown unary operator {ops[0]}")
+    args = list(args)
+    right = args.pop()
+    rest = list(ops)
+    while rest:
+        op = rest.pop()
+        left = args.pop()
+        if op == ":AND:":
+            right = f"_and({left}, {right})"
+        elif op == ":OR:":
+            right = f"_or({left}, {right})"
+        else:
+            right = f"{left} {_PY_OPS.get(op, op)} {right}"
+    return f"({right})"
+
+
+_PY_OPS = {"^": "**", "=": "==", "<>": "!="}
+
+
 class _Gen:
     def __init__(self, model: ir.ModelIR, plan: Plan):
         self.m = model
@@ -343,7 +380,7 @@ class _Gen:
         for name in self.m.variables:
             visit(name, ())
 
-    def _order(self, roots: list[tuple[str, object]], init: bool) -> list[tuple[str, object]]:
+    def _order(self, roots: Sequence[tuple[str, object]], init: bool) -> list[tuple[str, object]]:
         """Topological order of dyn variables ('v', name) and statefuls ('s', k)."""
         out: list[tuple[str, object]] = []
         done: set[tuple[str, object]] = set()
@@ -433,72 +470,59 @@ class _Gen:
         return self._render(node, mode, nl)
 
     def _render(self, node: ir.Node, mode: str, nl: int) -> str:
-        if isinstance(node, ir.Num):
-            v = node.value
-            if np.isnan(v):
-                return "np.nan"
-            if np.isinf(v):
-                return "np.inf" if v > 0 else "(-np.inf)"
-            # A negative literal is written bare, as PySD writes it, so that Python's precedence
-            # gives PySD's (and Vensim's) result: ``30 ^ -30 ^ x`` is ``30 ** -(30 ** x)``.
-            return repr(v)
-        if isinstance(node, ir.ArrayLit):
-            shape, values = self.m.arrays[node.index]
-            return self._const("_A", np.asarray(values, dtype=float).reshape((1,) + shape))
-        if isinstance(node, ir.TimeRef):
-            return self._time(mode, nl)
-        if isinstance(node, ir.StRef):
-            return f"o{node.index}"
-        if isinstance(node, ir.Ref):
-            return self._render_ref(node, mode)
-        if isinstance(node, ir.Op):
-            args = [self.render(a, mode, nl) for a in node.args]
-            if len(args) == 1:
-                if node.ops[0] == "negative":
-                    return f"(-{args[0]})"
-                if node.ops[0] == ":NOT:":
-                    return f"_not({args[0]})"
-                raise ModelError(f"unknown unary operator {node.ops[0]}")
-            # Build right to left exactly like PySD's OperationBuilder, so precedence and
-            # associativity are Python's, as in PySD's generated code.
-            right = args.pop()
-            ops = list(node.ops)
-            while ops:
-                op = ops.pop()
-                left = args.pop()
-                if op == ":AND:":
-                    right = f"_and({left}, {right})"
-                elif op == ":OR:":
-                    right = f"_or({left}, {right})"
-                else:
-                    py = {"^": "**", "=": "==", "<>": "!="}.get(op, op)
-                    right = f"{left} {py} {right}"
-            return f"({right})"
-        if isinstance(node, ir.Call):
-            args = [self.render(a, mode, nl) for a in node.args]
-            if node.fn in _TIME_FUNCS:
-                args = [self._time(mode, nl), "dt"] + args
-            return f"_{node.fn}({', '.join(args)})"
-        if isinstance(node, ir.Reduce):
-            inner = self.render(node.arg, mode, nl + node.naxes)
-            axes = tuple(range(-node.naxes, 0))
-            axis = str(axes[0]) if len(axes) == 1 else str(axes)
-            return f"_{node.fn}_reduce({inner}, axis={axis})"
-        if isinstance(node, ir.Lookup):
-            xs, ys = self.m.tables[node.table]
-            xn = self._const("_X", np.asarray(xs, dtype=float))
-            yn = self._const("_Y", np.asarray(ys, dtype=float))
-            return f"_interp({self.render(node.x, mode, nl)}, {xn}, {yn})"
-        if isinstance(node, ir.LookupN):
-            xs, ys, nx = self._group_tables(node.group)
-            ids = self.render(node.ids, mode, nl)
-            return f"_interp_multi({self.render(node.x, mode, nl)}, {ids}, {xs}, {ys}, {nx})"
-        if isinstance(node, ir.DataSeries):
-            times, values, shape, method = self.m.data[node.index]
-            tn = self._const("_DT", np.asarray(times, dtype=float))
-            vn = self._const("_DV", np.asarray(values, dtype=float).reshape(shape))
-            return f"_data_at({self._time(mode, nl)}, {tn}, {vn}, {method!r})"
-        raise ModelError(f"cannot render {type(node).__name__}")
+        method = getattr(self, f"_r_{type(node).__name__}", None)
+        if method is None:
+            raise ModelError(f"cannot render {type(node).__name__}")
+        code: str = method(node, mode, nl)
+        return code
+
+    def _r_Num(self, node: ir.Num, mode: str, nl: int) -> str:
+        return render_number(node.value)
+
+    def _r_ArrayLit(self, node: ir.ArrayLit, mode: str, nl: int) -> str:
+        shape, values = self.m.arrays[node.index]
+        return self._const("_A", np.asarray(values, dtype=float).reshape((1,) + shape))
+
+    def _r_TimeRef(self, node: ir.TimeRef, mode: str, nl: int) -> str:
+        return self._time(mode, nl)
+
+    def _r_StRef(self, node: ir.StRef, mode: str, nl: int) -> str:
+        return f"o{node.index}"
+
+    def _r_Ref(self, node: ir.Ref, mode: str, nl: int) -> str:
+        return self._render_ref(node, mode)
+
+    def _r_Op(self, node: ir.Op, mode: str, nl: int) -> str:
+        return render_op(node.ops, [self.render(a, mode, nl) for a in node.args])
+
+    def _r_Call(self, node: ir.Call, mode: str, nl: int) -> str:
+        args = [self.render(a, mode, nl) for a in node.args]
+        if node.fn in _TIME_FUNCS:
+            args = [self._time(mode, nl), "dt"] + args
+        return f"_{node.fn}({', '.join(args)})"
+
+    def _r_Reduce(self, node: ir.Reduce, mode: str, nl: int) -> str:
+        inner = self.render(node.arg, mode, nl + node.naxes)
+        axes = tuple(range(-node.naxes, 0))
+        axis = str(axes[0]) if len(axes) == 1 else str(axes)
+        return f"_{node.fn}_reduce({inner}, axis={axis})"
+
+    def _r_Lookup(self, node: ir.Lookup, mode: str, nl: int) -> str:
+        xs, ys = self.m.tables[node.table]
+        xn = self._const("_X", np.asarray(xs, dtype=float))
+        yn = self._const("_Y", np.asarray(ys, dtype=float))
+        return f"_interp({self.render(node.x, mode, nl)}, {xn}, {yn})"
+
+    def _r_LookupN(self, node: ir.LookupN, mode: str, nl: int) -> str:
+        xs, ys, nx = self._group_tables(node.group)
+        ids = self.render(node.ids, mode, nl)
+        return f"_interp_multi({self.render(node.x, mode, nl)}, {ids}, {xs}, {ys}, {nx})"
+
+    def _r_DataSeries(self, node: ir.DataSeries, mode: str, nl: int) -> str:
+        times, values, shape, method = self.m.data[node.index]
+        tn = self._const("_DT", np.asarray(times, dtype=float))
+        vn = self._const("_DV", np.asarray(values, dtype=float).reshape(shape))
+        return f"_data_at({self._time(mode, nl)}, {tn}, {vn}, {method!r})"
 
     def _group_tables(self, group: int) -> tuple[str, str, str]:
         tables = [self.m.tables[t] for t in self.m.lookup_groups[group]]
@@ -592,8 +616,8 @@ class _Gen:
         if isinstance(node, ir.Lookup):
             return self._spans(node.x, layout)
         if isinstance(node, ir.LookupN):
-            a, x = self._spans(node.ids, layout), self._spans(node.x, layout)
-            return a[0] | x[0], a[1] or x[1]
+            (la, aa), (lx, ax) = self._spans(node.ids, layout), self._spans(node.x, layout)
+            return la | lx, aa or ax
         if isinstance(node, ir.DataSeries):
             return set(layout), True
         raise ModelError(f"unknown node {type(node).__name__}")

@@ -85,7 +85,7 @@ def time_grid(t0: float, dt: float, final: float, saveper: float) -> tuple[np.nd
     prec = dt * RPREC
     flags = [((tt - t0) % saveper < prec) or ((-(tt - t0)) % saveper < prec) for tt in times]
     digits = -int(np.log10(dt * RPREC))
-    saved = np.round(np.asarray([tt for tt, f in zip(times, flags) if f]), digits)
+    saved = np.round(np.asarray([tt for tt, f in zip(times, flags, strict=True) if f]), digits)
     return np.asarray(times, dtype=float), flags, saved
 
 

@@ -76,5 +76,5 @@ def file_digest(root: Path, name: str) -> tuple[str, str]:
     """``(path, sha256)`` of a data file the model reads (``?name`` tags are not supported)."""
     path = (root / name).resolve()
     if not path.is_file():
-        raise ModelError(f"data file not found: {path}")
+        raise ModelError(f"data file '{name}' not found next to the model")
     return str(path), hashlib.sha256(path.read_bytes()).hexdigest()
