@@ -10,6 +10,7 @@ import hashlib
 import os
 import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pysd
@@ -45,8 +46,22 @@ def cached_copy(mdl_path: Path | str) -> Path:
         raise ModelError(f"model file not found: {src}")
     dst = model_cache_folder(model_hash(src)) / src.name
     if not dst.exists():
-        atomic_write(dst, lambda tmp: shutil.copyfile(src, tmp))
+        atomic_write(dst, _copier(src))
+    # GET DIRECT/XLS data files are read relative to the model: copy its data files beside the copy.
+    for data in src.parent.iterdir():
+        if data.suffix.lower() in _DATA_SUFFIXES and data.is_file() and not (dst.parent / data.name).exists():
+            atomic_write(dst.parent / data.name, _copier(data))
     return dst
+
+
+_DATA_SUFFIXES = (".csv", ".tab", ".xls", ".xlsx", ".xlsm", ".ods")
+
+
+def _copier(src: Path) -> Callable[[Path], None]:
+    def write(tmp: Path) -> None:
+        shutil.copyfile(src, tmp)
+
+    return write
 
 
 def translated_py(mdl_path: Path | str) -> Path:

@@ -547,7 +547,7 @@ class _Compiler:
         if not bangs:
             raise ModelError(f"'{self.owner}': {fname.upper()} without a '!' subscript")
         arg = self._expr(arguments[0], layout + tuple(bangs), fixed)
-        return ir.Reduce(_REDUCERS[fname], arg, len(bangs))
+        return ir.Reduce(_REDUCERS[fname], arg, len(bangs), tuple(bangs))
 
     def _elmcount(self, arguments: Any) -> ir.Node:
         ref = arguments[0] if len(arguments) == 1 else None

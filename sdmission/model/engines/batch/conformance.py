@@ -116,7 +116,7 @@ def _pysd_folder(mdl: Path) -> Path:
     return dst / mdl.name
 
 
-def pysd_series(mdl: Path, names: Sequence[str], dims: dict[str, tuple[str, ...]]) -> dict[str, np.ndarray]:
+def pysd_series(mdl: Path, names: Sequence[str], dims: dict[str, tuple[str, ...]]) -> dict[str, Any]:
     """One PySD run of the model's defaults: ``{py_name: array (time, *dims)}`` and ``__time__``."""
     import pysd
 
@@ -127,7 +127,8 @@ def pysd_series(mdl: Path, names: Sequence[str], dims: dict[str, tuple[str, ...]
         model = pysd.load(str(py)) if py.exists() else pysd.read_vensim(str(copy))
         df = model.run(return_columns=list(names), flatten_output=False, progress=False)
     by_py = {p: r for r, p in model.namespace.items()}
-    out: dict[str, np.ndarray] = {"__time__": np.asarray(df.index, dtype=float)}
+    out: dict[str, Any] = {"__time__": np.asarray(df.index, dtype=float)}
+    coords: dict[str, dict[str, list[str]]] = {}
     for name in names:
         col = df[by_py[name]] if by_py.get(name) in df.columns else df[name]
         rows = []
@@ -135,9 +136,10 @@ def pysd_series(mdl: Path, names: Sequence[str], dims: dict[str, tuple[str, ...]
             if hasattr(v, "dims") and set(v.dims) == set(dims[name]):
                 v = v.transpose(*dims[name])
                 # PySD keeps a variable defined on part of a range on that part only
-                out[f"__coords__{name}"] = {d: [str(x) for x in v.coords[d].values] for d in v.dims}
+                coords[name] = {d: [str(x) for x in v.coords[d].values] for d in v.dims}
             rows.append(np.asarray(getattr(v, "values", v), dtype=float))
         out[name] = np.broadcast_to(np.stack(rows), (len(df),) + (rows[0].shape if rows else ()))
+    out.update({f"__coords__{n}": c for n, c in coords.items()})
     return out
 
 
@@ -248,74 +250,17 @@ def run_case(case: Case, engines: Sequence[str] = ("numpy",), pysd_for_refused: 
     t0 = time.perf_counter()
     try:
         engine = BatchEngine(case.mdl)
-        runs = {}
-        for kind in engines:
-            runs[kind] = _batch_series(engine if kind == "numpy" else engine.compiled())
-    except UnsupportedFunctionError as exc:
-        out.state, out.detail = "refused", f"{exc.function} (variable '{exc.variable}')"
-        if pysd_for_refused:
-            out.pysd_runs = _pysd_runs(case)
-        return out
-    except SdmissionError as exc:
-        # A clear error (exit 1) is a refusal only when PySD cannot run the model either
-        # (e.g. a data file the model names is missing); otherwise it is a bug.
-        out.pysd_runs = _pysd_runs(case)
-        if out.pysd_runs:
-            out.detail = f"{type(exc).__name__} (not a clear refusal): {exc}"
-        else:
-            out.state, out.detail = "refused", f"{exc} (PySD cannot run it either)"
-        return out
-    except Exception as exc:  # noqa: BLE001 - classified, never hidden: the state is 'error'
-        out.detail = f"{type(exc).__name__} (unexpected: the CLI exits 3): {exc}"
-        if pysd_for_refused:
-            out.pysd_runs = _pysd_runs(case)
+        series, times = _batch_series(engine)
+    except Exception as exc:  # noqa: BLE001 - classified, never hidden
+        _classify_failure(out, exc, pysd_for_refused)
         return out
     out.seconds["batch"] = time.perf_counter() - t0
-    model = engine.model
-    dims = {n: v.dims for n, v in model.variables.items()}
-    series, times = runs[engines[0]]
-    notes: list[str] = []
-    # 1. the engines agree with each other (compiled vs numpy)
-    for kind in engines[1:]:
-        d = max((rel_diff(runs[kind][0][n], series[n]) for n in series), default=0.0)
-        if not d <= RTOL_PYSD:
-            notes.append(f"{kind} differs from numpy by {d:.2g}")
-    # 2. PySD
+    notes = _compare_compiled(engine, series, engines[1:])
     t1 = time.perf_counter()
-    try:
-        ref = pysd_series(case.mdl, list(series), dims)
-        out.pysd_runs = True
-    except Exception as exc:  # noqa: BLE001 - PySD failing is recorded, not fatal
-        ref = None
-        out.pysd_runs = False
-        notes.append(f"PySD cannot run it ({type(exc).__name__})")
+    ref = _compare_pysd(out, engine, series, times, notes)
     out.seconds["pysd"] = time.perf_counter() - t1
-    if ref is not None:
-        if len(ref["__time__"]) != len(times) or not np.allclose(ref["__time__"], times, atol=1e-9):
-            out.batch_vs_pysd = float("inf")
-            notes.append("save times differ from PySD")
-        else:
-            subs = dict(model.subscripts)
-            diffs = {n: rel_diff(_on_pysd_coords(series[n], ref.get(f"__coords__{n}"), dims[n], subs), ref[n])
-                     for n in series}
-            out.batch_vs_pysd = max(diffs.values(), default=0.0)
-            if not out.batch_vs_pysd <= RTOL_PYSD:
-                worst = max(diffs, key=lambda k: diffs[k])
-                notes.append(f"differs from PySD by {out.batch_vs_pysd:.2g} ('{worst}')")
-    # 3. Vensim
     if case.canon is not None:
-        df = vensim_frame(case.canon)
-        real = {n: v.real_name for n, v in model.variables.items() if n in series}
-        cols = vensim_columns(df, real, dims, dict(model.subscripts))
-        rtol = VENSIM_RTOL_OVERRIDES.get(case.name, RTOL_VENSIM)
-        out.batch_vs_vensim, where = vensim_diff(df, cols, times, series, rtol)
-        if not out.batch_vs_vensim <= 1.0:
-            notes.append(f"differs from Vensim ({where}: {out.batch_vs_vensim:.3g} x tolerance)")
-        if ref is not None:
-            same = {c: v for c, v in cols.items() if np.shape(ref[v[0]]) == np.shape(series[v[0]])}
-            out.pysd_vs_vensim, _ = vensim_diff(df, same, times, ref, rtol)
-        if not cols:
-            notes.append("no Vensim column matched")
+        _compare_vensim(out, engine, series, times, ref, notes)
     if not notes:
         out.state = "agrees"
     elif case.name in KNOWN_DIFFERENCES:
@@ -324,6 +269,84 @@ def run_case(case: Case, engines: Sequence[str] = ("numpy",), pysd_for_refused: 
         out.state = "disagrees"
     out.detail = "; ".join(notes)
     return out
+
+
+def _classify_failure(out: Outcome, exc: Exception, pysd_for_refused: bool) -> None:
+    if isinstance(exc, UnsupportedFunctionError):
+        out.state, out.detail = "refused", f"{exc.function} (variable '{exc.variable}')"
+        if pysd_for_refused:
+            out.pysd_runs = _pysd_runs(out.case)
+    elif isinstance(exc, SdmissionError):
+        # A clear error (exit 1) is a refusal only when PySD cannot run the model either
+        # (e.g. a data file the model names is missing); otherwise it is a bug.
+        out.pysd_runs = _pysd_runs(out.case)
+        if out.pysd_runs:
+            out.detail = f"{type(exc).__name__} (not a clear refusal): {exc}"
+        else:
+            out.state, out.detail = "refused", f"{exc} (PySD cannot run it either)"
+    else:
+        out.detail = f"{type(exc).__name__} (unexpected: the CLI exits 3): {exc}"
+        if pysd_for_refused:
+            out.pysd_runs = _pysd_runs(out.case)
+
+
+def _compare_compiled(engine: Any, series: dict[str, np.ndarray], others: Sequence[str]) -> list[str]:
+    """Every compiled result equals the numpy result (rtol 1e-9); a compiled refusal is noted."""
+    notes: list[str] = []
+    for kind in others:
+        try:
+            got, _ = _batch_series(engine.compiled())
+        except UnsupportedFunctionError as exc:
+            notes.append(f"{kind} path refuses {exc.function}")
+            continue
+        d = max((rel_diff(got[n], series[n]) for n in series), default=0.0)
+        if not d <= RTOL_PYSD:
+            notes.append(f"{kind} differs from numpy by {d:.2g}")
+    return notes
+
+
+def _compare_pysd(out: Outcome, engine: Any, series: dict[str, np.ndarray], times: np.ndarray,
+                  notes: list[str]) -> dict[str, Any] | None:
+    model = engine.model
+    dims = {n: v.dims for n, v in model.variables.items()}
+    try:
+        ref = pysd_series(out.case.mdl, list(series), dims)
+        out.pysd_runs = True
+    except Exception as exc:  # noqa: BLE001 - PySD failing is recorded, not fatal
+        out.pysd_runs = False
+        notes.append(f"PySD cannot run it ({type(exc).__name__})")
+        return None
+    if len(ref["__time__"]) != len(times) or not np.allclose(ref["__time__"], times, atol=1e-9):
+        out.batch_vs_pysd = float("inf")
+        notes.append("save times differ from PySD")
+        return ref
+    subs = dict(model.subscripts)
+    diffs = {n: rel_diff(_on_pysd_coords(series[n], ref.get(f"__coords__{n}"), dims[n], subs), ref[n])
+             for n in series}
+    out.batch_vs_pysd = max(diffs.values(), default=0.0)
+    if not out.batch_vs_pysd <= RTOL_PYSD:
+        worst = max(diffs, key=lambda k: diffs[k])
+        notes.append(f"differs from PySD by {out.batch_vs_pysd:.2g} ('{worst}')")
+    return ref
+
+
+def _compare_vensim(out: Outcome, engine: Any, series: dict[str, np.ndarray], times: np.ndarray,
+                    ref: dict[str, Any] | None, notes: list[str]) -> None:
+    assert out.case.canon is not None
+    model = engine.model
+    dims = {n: v.dims for n, v in model.variables.items()}
+    df = vensim_frame(out.case.canon)
+    real = {n: v.real_name for n, v in model.variables.items() if n in series}
+    cols = vensim_columns(df, real, dims, dict(model.subscripts))
+    rtol = VENSIM_RTOL_OVERRIDES.get(out.case.name, RTOL_VENSIM)
+    out.batch_vs_vensim, where = vensim_diff(df, cols, times, series, rtol)
+    if not out.batch_vs_vensim <= 1.0:
+        notes.append(f"differs from Vensim ({where}: {out.batch_vs_vensim:.3g} x tolerance)")
+    if ref is not None:
+        same = {c: v for c, v in cols.items() if np.shape(ref[v[0]]) == np.shape(series[v[0]])}
+        out.pysd_vs_vensim, _ = vensim_diff(df, same, times, ref, rtol)
+    if not cols:
+        notes.append("no Vensim column matched")
 
 
 def _pysd_runs(case: Case) -> bool:

@@ -81,6 +81,7 @@ class Reduce:
     fn: str
     arg: Node
     naxes: int
+    labels: tuple[str, ...] = ()  # the ``!`` labels summed over (the last ``naxes`` of arg's layout)
 
 
 @dataclass(frozen=True)
