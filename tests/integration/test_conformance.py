@@ -44,3 +44,19 @@ def test_known_differences_are_still_different() -> None:
     stale = [n for n in conformance.KNOWN_DIFFERENCES
              if n in _OUTCOMES and _OUTCOMES[n].state == "agrees"]
     assert not stale, f"now agreeing, remove from KNOWN_DIFFERENCES: {stale}"
+
+
+def test_cli_refuses_clearly_and_runs_external_data(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``simulate --engine batch``: exit 1 naming feature and variable (no traceback) for a refused
+    model; exit 0 for a model that reads GET XLS data files next to it."""
+    from sdmission.cli import main
+
+    root = conformance.TEST_MODELS
+    rc = main(["simulate", str(root / "vector_select" / "test_vector_select.mdl"), "--engine", "batch",
+               "--out", str(tmp_path / "v.nc")])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "VECTOR SELECT" in err and "eout2_1" in err and "Traceback" not in err
+    rc = main(["simulate", str(root / "get_lookups_subset" / "test_get_lookups_subset.mdl"), "--engine", "batch",
+               "--out", str(tmp_path / "g.nc")])
+    assert rc == 0, capsys.readouterr().err

@@ -434,7 +434,7 @@ class _Scalar(codegen._Gen):
         for phase, glist in groups.items():
             calls[phase] = []
             chunk: list[str] = []
-            for grp in glist + [None]:  # type: ignore[list-item]
+            for grp in glist + [None]:
                 if grp is None or (chunk and len(chunk) + len(grp) > _CHUNK):
                     if chunk:
                         name = f"_{phase}{len(calls[phase])}"

@@ -1,3 +1,4 @@
+# mypy: ignore-errors
 """Scalar helpers of the compiled path (numba); compiled once per machine and cached on disk.
 
 The same formulas as ``codegen.PRELUDE`` (PySD's functions), element by element.
