@@ -8,7 +8,8 @@ Python overhead (≈ 1 µs per array operation); here every element of every var
 local, so one run of a few hundred equations over a few hundred steps takes well under a
 millisecond, and ensemble members run in parallel on the cores (``prange``).
 
-Layout of the generated function ``run(times, flags, dt, CIN, TIN, DS, OUT)``:
+Layout of the generated function ``run(times, flags, dt, CIN, TIN, DS, OUT, SAVE)`` (one per model
+and set of overridden non-literal inputs; the returned variables are chosen at run time):
 
 ``CIN (rows, nc)``
     every literal constant (and every overridden constant), flattened; ``rows`` is 1 or N;
@@ -16,8 +17,9 @@ Layout of the generated function ``run(times, flags, dt, CIN, TIN, DS, OUT)``:
     time-path inputs on the integration grid;
 ``DS (T, nd)``
     data series (GET … DATA) sampled on the grid;
-``OUT (n_save, N, no)``
-    every returned variable, flattened, at the save times.
+``OUT (n_save, N, no)``, ``SAVE (no,)``
+    every returned variable, flattened, at the save times; ``SAVE`` holds their slots in the
+    member's work array ``W``.
 
 Statefuls follow ``codegen`` exactly (PySD's Euler scheme and initialisation order); delays keep
 their stages in small per-member arrays so that PySD's lowering of the delay order is decided at
@@ -43,7 +45,7 @@ from sdmission.io import atomic_write_bytes
 from sdmission.model.engines.batch import codegen, ir
 from sdmission.model.translate import model_cache_folder
 
-CODE_VERSION = "3"
+CODE_VERSION = "4"
 
 PRELUDE = """
 import numpy as np
@@ -402,7 +404,7 @@ class _Scalar(codegen._Gen):
                 raise UnsupportedFunctionError(f"{st.kind.upper().replace('_', ' ')} on the compiled path", st.owner)
         roots = [("v", n) for n in self._of_class(codegen.DYN)] + [("s", k) for k in range(len(self.m.statefuls))]
         time_vars = self._ordered(self._of_class(codegen.TIME))
-        g: dict[str, list[list[str]]] = {"init": [], "step": [], "body": [], "save": [], "ddt": [], "update": []}
+        g: dict[str, list[list[str]]] = {"init": [], "step": [], "body": [], "ddt": [], "update": []}
         for n in self._ordered(self._of_class(codegen.CONST)) + time_vars:
             g["init"].append(self.var_lines(n, ""))
         for kind, key in self._order(roots, init=True):
@@ -411,8 +413,6 @@ class _Scalar(codegen._Gen):
             g["step"].append(self.var_lines(n, ""))
         for kind, key in self._order(roots, init=False):
             g["body"].append(self.var_lines(key, "") if kind == "v" else self.st_output(key, ""))  # type: ignore[arg-type]
-        for n, base in self.layout.out.items():
-            g["save"].append([f"OUT[j, mi, {base + e}] = {self.v(n, e)}" for e in range(self.size[n])])
         for k in range(len(self.m.statefuls)):
             g["ddt"].append(self.st_ddt(k, ""))
             g["update"].append(self.st_update(k, ""))
@@ -430,7 +430,7 @@ class _Scalar(codegen._Gen):
 
         funcs: list[str] = []
         calls: dict[str, list[str]] = {}
-        args = "W, t, dt, k, j, mi, mc, mt, CIN, TIN, DS, OUT"
+        args = "W, t, dt, k, mc, mt, CIN, TIN, DS"
         for phase, glist in groups.items():
             calls[phase] = []
             chunk: list[str] = []
@@ -448,7 +448,7 @@ class _Scalar(codegen._Gen):
         def call(phase: str, ind: str) -> list[str]:
             return [ind + c for c in calls[phase]] or [ind + "pass"]
 
-        L = ["@njit(**_J)", "def _member(times, flags, dt, CIN, TIN, DS, OUT, mi):",
+        L = ["@njit(**_J)", "def _member(times, flags, dt, CIN, TIN, DS, OUT, SAVE, mi):",
              f"    W = np.empty({max(len(slots), 1)})",
              "    mc = mi if CIN.shape[0] > 1 else np.int64(0)",
              "    mt = mi if TIN.shape[1] > 1 else np.int64(0)",
@@ -458,14 +458,18 @@ class _Scalar(codegen._Gen):
         L += call("step", "            ")
         active = any(st.kind == "active_initial" for st in self.m.statefuls)
         L += call("body", "        " if active else "            ")
-        L += ["        if flags[k]:"] + call("save", "            ") + ["            j += 1"]
+        # the returned variables are chosen at run time: SAVE holds their slots in W
+        L += ["        if flags[k]:", "            for q in range(SAVE.shape[0]):", "                OUT[j, mi, q] = W[SAVE[q]]",
+              "            j += 1"]
         L += ["        if k == last:", "            break"] + call("ddt", "        ") + call("update", "        ")
-        L += ["", "", "@njit(**_J)", "def run(times, flags, dt, CIN, TIN, DS, OUT):",
-              "    for m in range(OUT.shape[1]):", "        _member(times, flags, dt, CIN, TIN, DS, OUT, np.int64(m))",
+        L += ["", "", "@njit(**_J)", "def run(times, flags, dt, CIN, TIN, DS, OUT, SAVE):",
+              "    for m in range(OUT.shape[1]):", "        _member(times, flags, dt, CIN, TIN, DS, OUT, SAVE, np.int64(m))",
               "    return OUT", "", "",
-              "@njit(parallel=True, **_J)", "def run_parallel(times, flags, dt, CIN, TIN, DS, OUT):",
+              "@njit(parallel=True, **_J)", "def run_parallel(times, flags, dt, CIN, TIN, DS, OUT, SAVE):",
               "    for m in prange(OUT.shape[1]):",
-              "        _member(times, flags, dt, CIN, TIN, DS, OUT, np.int64(m))", "    return OUT"]
+              "        _member(times, flags, dt, CIN, TIN, DS, OUT, SAVE, np.int64(m))", "    return OUT"]
+        self.slots = {n: [slots[self.v(n, e)] for e in range(self.size[n])]
+                      for n in self.m.variables if all(self.v(n, e) in slots for e in range(self.size[n]))}
         tables = [f"_TX{t} = _C['_TX{t}']\n_TY{t} = _C['_TY{t}']" for t in sorted(self.tables_used)]
         head = PRELUDE + "\n_C = np.load(__file__[:-3] + '.npz')\n" + "\n".join(tables) + "\n\n\n"
         return head + "\n\n".join(funcs) + "\n\n" + "\n".join(L) + "\n"
@@ -495,6 +499,7 @@ class CompiledFunction:
         gen = _Scalar(model, plan, literals)
         src = gen.generate_scalar()
         self.layout = gen.layout
+        self.slots = gen.slots  # {variable: its elements' slots in the work array}
         self.classes = dict(gen.cls)
         key = hashlib.sha256((CODE_VERSION + src).encode()).hexdigest()[:16]
         folder = model_cache_folder(model.source_hash)
@@ -518,11 +523,11 @@ class CompiledFunction:
         self.compile_seconds: float | None = None
 
     def __call__(self, times: np.ndarray, flags: np.ndarray, dt: float, cin: np.ndarray, tin: np.ndarray,
-                 ds: np.ndarray, out: np.ndarray) -> np.ndarray:
+                 ds: np.ndarray, out: np.ndarray, save: np.ndarray) -> np.ndarray:
         fn = self.fn_parallel if out.shape[1] > 1 else self.fn  # members in parallel on the cores
         if self.compile_seconds is None:
             t0 = time.perf_counter()
-            result = fn(times, flags, dt, cin, tin, ds, out)
+            result = fn(times, flags, dt, cin, tin, ds, out, save)
             self.compile_seconds = time.perf_counter() - t0
             return np.asarray(result)
-        return np.asarray(fn(times, flags, dt, cin, tin, ds, out))
+        return np.asarray(fn(times, flags, dt, cin, tin, ds, out, save))

@@ -312,16 +312,17 @@ class CompiledEngine:
         self.batch = batch
         self.literals = tuple(batch.constants)
         self.defaults = codegen.constant_values(batch.model, self.literals) if self.literals else {}
-        self._fns: dict[tuple[frozenset[str], frozenset[str], tuple[str, ...]], Any] = {}
+        self._fns: dict[tuple[frozenset[str], frozenset[str], tuple[()]], Any] = {}
         self.compile_seconds: dict[tuple[str, ...], float] = {}
 
     def function(self, plan: codegen.Plan) -> Any:
         """The compiled function of this plan (generated, compiled or loaded from the disk cache)."""
         from sdmission.model.engines.batch.compiled import CompiledFunction
 
-        key = (plan.const_inputs - frozenset(self.literals), plan.time_inputs, plan.outputs)
+        key = (plan.const_inputs - frozenset(self.literals), plan.time_inputs, ())
         if key not in self._fns:
-            self._fns[key] = CompiledFunction(self.batch.model, plan, self.literals)
+            gen_plan = codegen.Plan(plan.const_inputs, plan.time_inputs, ())
+            self._fns[key] = CompiledFunction(self.batch.model, gen_plan, self.literals)
         return self._fns[key]
 
     def run(
@@ -356,14 +357,19 @@ class CompiledEngine:
             series = codegen_data_at(setup.grid, np.asarray(times), np.asarray(values).reshape(shape), method)
             ds[:, off:off + series.shape[1]] = series
         n_save = int(sum(setup.flags))
-        out = np.empty((n_save, n, lay.no))
+        offsets: dict[str, int] = {}
+        save: list[int] = []
+        for name in setup.plan.outputs:
+            offsets[name] = len(save)
+            save += fn.slots[name]
+        out = np.empty((n_save, n, len(save)))
         with np.errstate(all="ignore"):
             fn(setup.grid, np.asarray(setup.flags, dtype=np.bool_), float(b._controls["time_step"]),
-               cin, tin, ds, out)
+               cin, tin, ds, out, np.asarray(save, dtype=np.int64))
         if fn.compile_seconds is not None:
             self.compile_seconds.setdefault(setup.plan.outputs, fn.compile_seconds)
         result = {}
-        for name, off in lay.out.items():
+        for name, off in offsets.items():
             shape = b.model.shape(b.model.variables[name].dims)
             size = int(np.prod(shape))
             result[name] = out[:, :, off:off + size].reshape((n_save, n) + shape)
