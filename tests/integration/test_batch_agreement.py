@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +137,9 @@ def test_compiled_time_path_input_equals_numpy() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("SDMISSION_TEST_COMPILED_PROJECT"),
+                    reason="compiles the project model from cold (minutes on 2 cores); "
+                           "set SDMISSION_TEST_COMPILED_PROJECT=1 (benchmarks/bench_batch.py checks it too)")
 def test_project_model_compiled_equals_numpy(project_model_path: Path) -> None:
     engine = BatchEngine(project_model_path)
     _assert_same(engine.run(), engine.compiled().run())
