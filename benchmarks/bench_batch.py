@@ -29,7 +29,7 @@ import xarray as xr
 from sdmission.constants import HEADLINE_OUTPUTS, MEMBER
 from sdmission.model import translate
 from sdmission.model.engines.batch import BatchEngine
-from sdmission.model.engines.batch.crosscheck import member_params
+from sdmission.model.engines.batch.crosscheck import max_rel_diff, member_params
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,6 +101,14 @@ def main() -> None:
         draw1 = draw(engine, 2)
         for ret in (None, headline):  # the parallel (ensemble) variant
             compiled.run(draw1, return_vars=ret)
+        # the compiled path must equal the numpy path (rtol 1e-9), defaults and a 2-member draw
+        worst = 0.0
+        for inp in ({}, draw1):
+            a, b = engine.run(inp), compiled.run(inp)
+            worst = max([worst] + [max_rel_diff(b[v].values, a[v].values) for v in a.data_vars])
+        compile_note += f"compiled vs numpy: max rel diff {worst:.1e}; "
+        if not worst <= 1e-9:
+            raise SystemExit(f"compiled path differs from numpy: {worst}")
         print(compile_note + "(compile from cold, or load of the on-disk cache; not in the timings below)")
 
     max_n = max(args.sizes)
