@@ -181,10 +181,11 @@ def test_external_data_files_are_hashed_into_the_ir(tmp_path: Path) -> None:
     folder = tmp_path / "m"
     shutil.copytree(src, folder)
     model = load_ir(folder / "test_get_lookups_subset.mdl")
-    assert [Path(p).name for p, _ in model.externals] == ["input.xls"]
-    assert _externals_unchanged(model)
+    assert [name for name, _ in model.externals] == ["input.xls"]
+    assert _externals_unchanged(model, folder)
     (folder / "input.xls").write_bytes((folder / "input.xls").read_bytes() + b"\0")
-    assert not _externals_unchanged(model)
+    assert not _externals_unchanged(model, folder)
+    assert _externals_unchanged(model, src)  # checked against the files next to the model loaded
 
 
 def test_compiled_path_refuses_what_it_does_not_compile(stateful: BatchEngine) -> None:

@@ -25,7 +25,7 @@ from sdmission.model.engines.batch.compiler import compile_model
 from sdmission.model.translate import model_cache_folder, model_hash
 
 # Bump when the IR or the generated code changes meaning: old cache entries are then ignored.
-IR_VERSION = "6"
+IR_VERSION = "7"
 # PySD's relative precision for the final time and save times (pysd.py_backend.components.Time).
 RPREC = 1e-5
 
@@ -41,7 +41,7 @@ def load_ir(mdl_path: Path | str) -> ir.ModelIR:
         try:
             with cached.open("rb") as fh:
                 model = pickle.load(fh)
-            if isinstance(model, ir.ModelIR) and model.source_hash == digest and _externals_unchanged(model):
+            if isinstance(model, ir.ModelIR) and model.source_hash == digest and _externals_unchanged(model, path.parent):
                 return model
         except Exception:  # noqa: BLE001 - a corrupt cache entry is rebuilt, never trusted
             pass
@@ -50,10 +50,10 @@ def load_ir(mdl_path: Path | str) -> ir.ModelIR:
     return model
 
 
-def _externals_unchanged(model: ir.ModelIR) -> bool:
-    """The data files read at compile time still have the hashes recorded in the IR."""
-    for path, digest in model.externals:
-        p = Path(path)
+def _externals_unchanged(model: ir.ModelIR, root: Path) -> bool:
+    """The data files next to the model still have the hashes recorded in the IR at compile time."""
+    for name, digest in model.externals:
+        p = root / name
         if not p.is_file() or hashlib.sha256(p.read_bytes()).hexdigest() != digest:
             return False
     return True

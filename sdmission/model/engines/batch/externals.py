@@ -73,8 +73,11 @@ def lookup(ast: Any, coords: Coords, final: Coords, root: Path, owner: str) -> t
 
 
 def file_digest(root: Path, name: str) -> tuple[str, str]:
-    """``(path, sha256)`` of a data file the model reads (``?name`` tags are not supported)."""
-    path = (root / name).resolve()
+    """``(name relative to the model's folder, sha256)`` of a data file the model reads.
+
+    Relative, so that an IR cached for one copy of a model is checked against the data files
+    next to the copy being loaded, not next to the first one."""
+    path = root / name
     if not path.is_file():
         raise ModelError(f"data file '{name}' not found next to the model")
-    return str(path), hashlib.sha256(path.read_bytes()).hexdigest()
+    return name, hashlib.sha256(path.read_bytes()).hexdigest()

@@ -204,7 +204,7 @@ class ModelIR:
     lookup_groups: tuple[tuple[int, ...], ...] = ()
     # (times, flat values, shape (Td, *layout), method) of each data series
     data: tuple[tuple[tuple[float, ...], tuple[float, ...], tuple[int, ...], str], ...] = ()
-    # (path, sha256) of every data file read at compile time
+    # (name relative to the model's folder, sha256) of every data file read at compile time
     externals: tuple[tuple[str, str], ...] = ()
 
     def label_size(self, label: str) -> int:
