@@ -24,14 +24,14 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
                                   "Reductie nationale emissies t.o.v. 1990"),
     "var.industry_ghg_reduction_vs_1990": ("Industry GHG reduction vs 1990",
                                            "Reductie industrie-emissies t.o.v. 1990"),
-    "var.circular_share": ("Circular share", "Circulair aandeel"),
+    "var.circular_share": ("Circular share of material input", "Circulair aandeel grondstoffen"),
     "var.public_cost": ("Public cost by instrument", "Publieke kosten per instrument"),
     "var.public_cost_total": ("Net public cost", "Netto publieke kosten"),
     "var.route_emissions": ("Industry CO₂ emissions", "CO₂-emissies industrie"),
     "var.capacity": ("Production capacity", "Productiecapaciteit"),
     "var.readiness": ("Readiness by route", "Gereedheid per route"),
     "var.innovation_function": ("Innovation-system functions", "Functies van het innovatiesysteem"),
-    "var.legitimacy": ("Legitimacy", "Legitimiteit"),
+    "var.legitimacy": ("Legitimacy of the transition", "Legitimiteit van de transitie"),
     "var.levy_revenue": ("CO₂ levy revenue", "Opbrengst CO₂-heffing"),
     "var.captured_co2": ("Captured CO₂", "Afgevangen CO₂"),
     "var.private_investment": ("Private investment", "Private investeringen"),
@@ -41,7 +41,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "cluster.Zeeland_West_Brabant": ("Zeeland-West-Brabant", "Zeeland-West-Brabant"),
     "cluster.Chemelot": ("Chemelot", "Chemelot"),
     "cluster.Noord_Nederland": ("Northern Netherlands", "Noord-Nederland"),
-    "cluster.Cluster_6": ("Dispersed industry (cluster 6)", "Verspreide industrie (cluster 6)"),
+    "cluster.Cluster_6": ("Other industry (outside the five clusters)",
+                          "Overige industrie (buiten de vijf clusters)"),
     # --- routes --------------------------------------------------------------------------------------
     "route.conventional": ("Conventional (fossil)", "Conventioneel (fossiel)"),
     "route.efficiency": ("Efficiency", "Efficiëntie"),
@@ -77,11 +78,11 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "axis.year": ("Year", "Jaar"),
     "axis.ghg": ("Mt CO₂-eq/yr", "Mt CO₂-eq/jaar"),
     "axis.co2": ("Mt CO₂/yr", "Mt CO₂/jaar"),
-    "axis.share": ("Share of material input (%)", "Aandeel grondstofinzet (%)"),
-    "axis.index": ("Strength (0–1)", "Sterkte (0–1)"),
+    "axis.share": ("Share of material input", "Aandeel in de grondstofinzet"),
+    "axis.index": ("Index (0 = absent, 1 = fully built up)", "Index (0 = afwezig, 1 = volledig)"),
     "axis.readiness": ("Readiness (0–1)", "Gereedheid (0–1)"),
-    "axis.meur": ("M€/yr", "M€/jaar"),
-    "axis.npv": ("bn €", "mld €"),
+    "axis.meur": ("mn €₂₀₂₄/yr", "mln €₂₀₂₄/jaar"),
+    "axis.npv": ("bn €₂₀₂₄", "mld €₂₀₂₄"),
     # --- titles --------------------------------------------------------------------------------------
     "title.ghg": ("Greenhouse-gas emissions", "Broeikasgasemissies"),
     "title.circular": ("Circular share of industrial material input",
@@ -90,32 +91,63 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "title.wedges": ("Industry emissions", "Emissies industrie"),
     "title.by_cluster": ("By cluster", "Per cluster"),
     "title.by_route": ("By route", "Per route"),
+    "title.by_sector": ("By sector", "Per sector"),
     "title.innovation": ("Innovation system", "Innovatiesysteem"),
     "title.cost": ("Public cost by instrument", "Publieke kosten per instrument"),
     "title.per_year": ("Per year", "Per jaar"),
     "title.npv": ("NPV {start}–{end} ({rate} %)", "NCW {start}–{end} ({rate} %)"),
     # --- legend entries ------------------------------------------------------------------------------
     "legend.observed": ("Observed", "Waargenomen"),
-    "legend.observed_cmu": ("Observed (Eurostat CMU rate)", "Waargenomen (Eurostat CMU-rate)"),
+    "legend.observed_cmu": ("Observed circular material use rate (Eurostat; other definition)",
+                            "Waargenomen circulair materiaalgebruik (Eurostat; andere definitie)"),
     "legend.level_1990": ("1990 level", "Niveau 1990"),
-    "legend.target": ("Target ({name})", "Doel ({name})"),
+    "legend.target": ("Target", "Doel"),
     "legend.captured": ("Captured and stored (not emitted)", "Afgevangen en opgeslagen (niet uitgestoten)"),
     "legend.non_co2": ("Non-CO₂ greenhouse gases", "Overige broeikasgassen (niet-CO₂)"),
     "legend.net_total": ("Net total", "Netto totaal"),
+    "legend.total": ("Total emitted", "Totale uitstoot"),
     "legend.net_zero": ("net zero", "netto nul"),
     "legend.ensemble": ("median, 25–75 % and 5–95 % of {n} members",
                         "mediaan, 25–75 % en 5–95 % van {n} leden"),
     "legend.ensemble_mean": ("ensemble mean of {n} members", "gemiddelde van {n} leden"),
     # --- source lines --------------------------------------------------------------------------------
     "source.prefix": ("Source", "Bron"),
-    "source.model": ("sdmission model, scenario(s): {names}", "sdmission-model, scenario('s): {names}"),
+    "source.model": ("model calculation (sdmission) for {names}",
+                     "modelberekening (sdmission) voor {names}"),
+    "source.and": ("and", "en"),
+    "source.constant_readiness": ("readiness not drawn for {names}: constant over the whole run",
+                                  "gereedheid niet getekend voor {names}: de hele periode "
+                                  "constant"),
+    "source.one_scenario": ("the scenario {names}", "het scenario {names}"),
+    "source.scenarios": ("the scenarios {names}", "de scenario's {names}"),
+    "source.prices": ("amounts in euros at 2024 prices", "bedragen in euro's in prijzen van 2024"),
+    "source.legitimacy": ("legitimacy is a model index of societal support, from 0 (none) to 1 (full)",
+                          "legitimiteit is een modelindex voor maatschappelijk draagvlak, van 0 "
+                          "(geen) tot 1 (volledig)"),
+    "source.investment_steps": ("jumps in private investment in 2030 and 2040 follow the scenarios' "
+                                "policy dates (instrument ramps that end in 2030; no new unabated "
+                                "fossil capacity from 2040)",
+                                "sprongen in de private investeringen in 2030 en 2040 volgen de "
+                                "beleidsdata van de scenario's (instrumenten die tot 2030 oplopen; "
+                                "vanaf 2040 geen nieuwe fossiele capaciteit zonder afvang)"),
     "source.ghg": ("observed: CBS/RIVM Emissieregistratie (Klimaatwet scope)",
                    "waarneming: CBS/RIVM Emissieregistratie (reikwijdte Klimaatwet)"),
-    "source.cmu": ("observed: Eurostat circular material use rate (cei_srm030); the model's circular "
-                   "share is its own definition",
-                   "waarneming: Eurostat circular material use rate (cei_srm030); het circulair "
-                   "aandeel van het model volgt een eigen definitie"),
-    "source.targets": ("targets: set '{name}'", "doelen: set '{name}'"),
+    "source.cmu": ("observed: Eurostat, circular material use rate of the whole economy "
+                   "(cei_srm030), a wider definition than the model's circular share of industrial "
+                   "material input, so the two are not expected to coincide",
+                   "waarneming: Eurostat, circulair materiaalgebruik van de hele economie "
+                   "(cei_srm030), ruimer gedefinieerd dan het circulaire aandeel in de "
+                   "grondstofinzet van de industrie in het model; de twee hoeven niet samen te vallen"),
+    "source.targets": ("targets: {name}", "doelen: {name}"),
+    # --- target sets in plain words ------------------------------------------------------------------
+    "targets.design": ("Klimaatwet 2019 and the circular-economy goals",
+                       "Klimaatwet 2019 en de doelen voor de circulaire economie"),
+    "targets.klimaatwet-2023": ("Klimaatwet as amended in 2023", "Klimaatwet zoals gewijzigd in 2023"),
+    "targets.klimaatakkoord-industry": ("Klimaatakkoord goal for industry (35.7 Mt in 2030)",
+                                        "Klimaatakkoord-doel voor de industrie (35,7 Mt in 2030)"),
+    "targets.groene-industriepolitiek": ("mission of Groene Industriepolitiek",
+                                         "missie uit Groene Industriepolitiek"),
+    "targets.industry_reference": ("Klimaatakkoord goal for industry", "Klimaatakkoord-doel industrie"),
 }
 
 
@@ -155,6 +187,19 @@ def scenario(name: str, lang: str = "en") -> str:
         check_lang(lang)
         return name
     return pair[LANGS.index(check_lang(lang))]
+
+
+def join(names: list[str], lang: str = "en") -> str:
+    """``a``, ``a and b``, ``a, b and c`` (``en`` in Dutch)."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {text('source.and', lang)} {names[-1]}"
+
+
+def target_set_name(name: str, lang: str = "en") -> str:
+    """A target set in plain words (a set the table does not know: its name)."""
+    names = [n.strip() for n in name.split("+")]
+    return join([text(f"targets.{n}", lang) if f"targets.{n}" in LABELS else n for n in names], lang)
 
 
 def number(value: float, lang: str = "en", digits: int = 1) -> str:

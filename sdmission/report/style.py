@@ -1,8 +1,10 @@
 """The report style: page width, palettes, rcParams, figure frame, axes and the source line.
 
 Colour-blind-safe palettes (Okabe & Ito for scenarios, Paul Tol's *muted* for categories); a
-scenario keeps its colour in every figure (:func:`scenario_colors`); line styles vary too, so
-figures survive greyscale printing. Figures are sized for the A4 text width (16 cm,
+scenario keeps its colour in every figure, chosen by its name
+(:func:`sdmission.report.identity.scenario_colors`); line styles vary too, so figures survive
+greyscale printing. Figures carry no title unless asked (report authors write their own
+captions); SVG text stays editable text. Figures are sized for the A4 text width (16 cm,
 :data:`WIDTH_IN`) with 7.5-9 pt text and a wrapped source line underneath (:func:`finish`).
 """
 
@@ -83,22 +85,12 @@ STYLE: Final[dict[str, Any]] = {
     "lines.linewidth": 1.5,
     "hatch.linewidth": 0.6,
     "figure.dpi": 100,
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # text stays text in SVG: report authors can edit every label
+    "pdf.fonttype": 42,
 }
 SOURCE_WRAP: Final = 125  # characters per source line at 6.5 pt over the A4 text width
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-
-
-def scenario_colors(names: Sequence[str]) -> dict[str, str]:
-    """A fixed colour per scenario: shipped scenarios keep theirs; others take free ones in order."""
-    taken = {SCENARIO_COLORS[n] for n in names if n in SCENARIO_COLORS}
-    spare = iter([c for c in (*SCENARIO_COLORS.values(), *MUTED[:-1]) if c not in taken])
-    out: dict[str, str] = {}
-    for n in names:
-        out[n] = SCENARIO_COLORS.get(n) or next(spare, "#000000")
-        taken.add(out[n])
-    return out
 
 
 def category_colors(dim: str, elements: Sequence[str]) -> list[str]:
