@@ -10,7 +10,6 @@ from sdmission.report.identity import BASELINE, run_colors, run_labels
 from sdmission.report.marks import draw_targets, model_source, target_handle, targets_source, trajectory
 from sdmission.report.style import (
     LINESTYLES,
-    fig_legend,
     finish,
     new_figure,
     styled,
@@ -49,7 +48,7 @@ def circular_share(data: Runs, targets: TargetSet | None = None, *, lang: str = 
     require(runs, ("circular_share",), "circular_share")
     colors = run_colors(runs)
     names = run_labels(runs, lang)
-    fig = new_figure(3.3, title=labels.text("title.circular", lang) if title else None)
+    fig = new_figure(3.2, title=labels.text("title.circular", lang) if title else None)
     ax = fig.subplots()
     t_end = max(float(years(ds["circular_share"]).max()) for ds in runs.values())
     t_start = 2010.0 if history else min(float(years(ds["circular_share"]).min())
@@ -77,10 +76,12 @@ def circular_share(data: Runs, targets: TargetSet | None = None, *, lang: str = 
     handles, _ = ax.get_legend_handles_labels()
     if targets is not None:
         handles.append(target_handle(targets, lang))
-    fig_legend(fig, handles, ncols=min(len(handles), 4))
+    # inside, top left: the area above the observed years is empty (targets are at the right)
+    ax.legend(handles=handles, loc="upper left", ncols=2, fontsize=7, handlelength=2.2,
+              columnspacing=1.2, borderaxespad=0.2)
     parts = [model_source(runs, lang)]
     if history:
         parts.append(labels.text("source.cmu", lang))
     if targets is not None:
-        parts.append(targets_source(targets, lang))
+        parts.append(targets_source(targets, lang, ("circular_share",)))
     return finish(fig, lang, parts)

@@ -74,7 +74,7 @@ def scenario_comparison(data: Runs, targets: TargetSet | None = None, *,
                         gid=f"scenario:{name}", linestyle="-" if base else
                         LINESTYLES[(i + 1) % len(LINESTYLES)], linewidth=2.0 if base else 1.1,
                         zorder=5 if base else 3)
-        ax.set_title(labels.text(f"var.{var}", lang), fontsize=8)
+        ax.set_title(labels.text(f"panel.{var}", lang), fontsize=8)
         ax.set_ylabel(labels.text(unit_key, lang))
         year_axis(ax, t0, t1 + 0.5, nbins=4)
         value_axis(ax, lang, percent=percent)

@@ -21,6 +21,7 @@ from sdmission.report.marks import model_source, stack
 from sdmission.report.style import (
     DecimalComma,
     category_colors,
+    fig_legend,
     finish,
     new_figure,
     styled,
@@ -82,12 +83,11 @@ def public_cost(data: Runs, *, lang: str = "en", discount_rate: float = DISCOUNT
             gid="net_total", zorder=5)
     ax.axhline(0.0, color="0.3", linewidth=0.6, zorder=4)
     used = [c for c in ax.collections if not str(c.get_gid()).endswith(":negative")]
-    ax.legend(handles=[*used[::-1], ax.lines[0]], loc="upper left", bbox_to_anchor=(0.0, -0.1),
-              ncols=3, fontsize=6.5, handlelength=1.2, columnspacing=0.8)
+    fig_legend(fig, [*used[::-1], ax.lines[0]], ncols=5)
     ax.set_ylim(*own.per_year)
     ax.set_title(labels.text("title.per_year", lang))
     ax.set_ylabel(labels.text("axis.meur", lang))
-    year_axis(ax, float(x[0]), float(x[-1]))
+    year_axis(ax, float(x[0]), float(x[-1]), nbins=5)
     value_axis(ax, lang)
     # NPV bars in the stack's vertical order (last instrument on top), net total at the bottom.
     bar_keys = [*elements[::-1], "total"]
@@ -150,4 +150,4 @@ def cost_limits(runs: Mapping[str, xr.Dataset], discount_rate: float = DISCOUNT_
     per_year = (min(bottoms) - 0.04 * span * (min(bottoms) < 0), max(tops) + 0.04 * span)
     lo, hi = min(bars), max(bars)
     rng = (hi - lo) or 1.0  # room for the value labels beyond the longest bars
-    return CostLimits(per_year, (lo - 0.4 * rng * (lo < 0), hi + 0.25 * rng * (hi > 0 or lo == 0)))
+    return CostLimits(per_year, (lo - 0.5 * rng * (lo < 0), hi + 0.25 * rng * (hi > 0 or lo == 0)))

@@ -126,7 +126,8 @@ def ghg_trajectories(data: Runs, targets: TargetSet | None = None, *, lang: str 
     if history:
         parts.append(labels.text("source.ghg", lang))
     if targets is not None:
-        parts.append(targets_source(targets, lang))
+        parts.append(targets_source(targets, lang, (*GHG_VARS, "ghg_reduction_vs_1990",
+                                                    "industry_ghg_reduction_vs_1990")))
     return finish(fig, lang, parts)
 
 

@@ -79,10 +79,17 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "axis.ghg": ("Mt CO₂-eq/yr", "Mt CO₂-eq/jaar"),
     "axis.co2": ("Mt CO₂/yr", "Mt CO₂/jaar"),
     "axis.share": ("Share of material input", "Aandeel in de grondstofinzet"),
-    "axis.index": ("Index (0 = absent, 1 = fully built up)", "Index (0 = afwezig, 1 = volledig)"),
+    "axis.index": ("Index (0–1)", "Index (0–1)"),
     "axis.readiness": ("Readiness (0–1)", "Gereedheid (0–1)"),
     "axis.meur": ("mn €₂₀₂₄/yr", "mln €₂₀₂₄/jaar"),
     "axis.npv": ("bn €₂₀₂₄", "mld €₂₀₂₄"),
+    # --- short panel titles (scenario comparison) ---------------------------------------------------
+    "panel.national_ghg": ("National emissions", "Nationale emissies"),
+    "panel.industry_ghg": ("Industry emissions", "Emissies industrie"),
+    "panel.circular_share": ("Circular share", "Circulair aandeel"),
+    "panel.public_cost_total": ("Net public cost", "Netto publieke kosten"),
+    "panel.private_investment": ("Private investment", "Private investeringen"),
+    "panel.legitimacy": ("Legitimacy", "Legitimiteit"),
     # --- titles --------------------------------------------------------------------------------------
     "title.ghg": ("Greenhouse-gas emissions", "Broeikasgasemissies"),
     "title.circular": ("Circular share of industrial material input",
@@ -98,8 +105,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "title.npv": ("NPV {start}–{end} ({rate} %)", "NCW {start}–{end} ({rate} %)"),
     # --- legend entries ------------------------------------------------------------------------------
     "legend.observed": ("Observed", "Waargenomen"),
-    "legend.observed_cmu": ("Observed circular material use rate (Eurostat; other definition)",
-                            "Waargenomen circulair materiaalgebruik (Eurostat; andere definitie)"),
+    "legend.observed_cmu": ("Eurostat circular material use (other definition)",
+                            "Eurostat circulair materiaalgebruik (andere definitie)"),
     "legend.level_1990": ("1990 level", "Niveau 1990"),
     "legend.target": ("Target", "Doel"),
     "legend.captured": ("Captured and stored (not emitted)", "Afgevangen en opgeslagen (niet uitgestoten)"),
@@ -199,7 +206,7 @@ def join(names: list[str], lang: str = "en") -> str:
 def target_set_name(name: str, lang: str = "en") -> str:
     """A target set in plain words (a set the table does not know: its name)."""
     names = [n.strip() for n in name.split("+")]
-    return join([text(f"targets.{n}", lang) if f"targets.{n}" in LABELS else n for n in names], lang)
+    return "; ".join(text(f"targets.{n}", lang) if f"targets.{n}" in LABELS else n for n in names)
 
 
 def number(value: float, lang: str = "en", digits: int = 1) -> str:

@@ -17,11 +17,12 @@ from sdmission.constants import (
     NATIONAL_GHG_1990_MT,
     TIME,
 )
+from sdmission.errors import InputError
 from sdmission.report import labels
 from sdmission.report.data import Observed, n_members, years
 from sdmission.report.identity import run_labels
 from sdmission.report.style import OBSERVED_COLOR, REFERENCE_COLOR
-from sdmission.study.targets import Target, TargetSet
+from sdmission.study.targets import Target, TargetSet, get_target_set
 
 
 def trajectory(ax: Axes, da: xr.DataArray, *, color: str, label: str, gid: str,
@@ -118,9 +119,26 @@ def target_handle(targets: TargetSet, lang: str) -> Line2D:
                   label=labels.text("legend.target", lang))
 
 
-def targets_source(targets: TargetSet, lang: str) -> str:
-    """``targets: <the set in plain words>`` for the source line."""
-    return labels.text("source.targets", lang, name=labels.target_set_name(targets.name, lang))
+def targets_source(targets: TargetSet, lang: str, metrics: Sequence[str] | None = None) -> str:
+    """``targets: <the set(s) in plain words>`` for the source line.
+
+    ``metrics``: the target metrics the figure draws; of a combined set (``a+b``) only the sets
+    with a target on them are named. Empty when none is.
+    """
+    names = [n.strip() for n in targets.name.split("+")]
+    if metrics is not None and len(names) > 1:
+        drawn = {t.id for t in targets.targets if t.metric in metrics}
+        names = [n for n in names if _has_target(n, drawn)]
+    if not names:
+        return ""
+    return labels.text("source.targets", lang, name=labels.target_set_name("+".join(names), lang))
+
+
+def _has_target(set_name: str, ids: set[str]) -> bool:
+    try:
+        return any(t.id in ids for t in get_target_set(set_name).targets)
+    except InputError:  # a set made in code, not in the registry
+        return True
 
 
 def model_source(runs: Mapping[str, xr.Dataset], lang: str, *, mean: bool = False) -> str:

@@ -35,7 +35,7 @@ OBSERVED_COLOR: Final = "black"
 REFERENCE_COLOR: Final = "0.35"
 # Okabe & Ito (2008), without black (observed) and yellow (too light for lines on white).
 SCENARIO_COLORS: Final = {
-    "baseline": "#7F7F7F",
+    "baseline": "#5F5F5F",  # dark grey: apart from mission-mix's green under deuteranopia
     "levy-neutralised": "#D55E00",
     "invest-nl": "#56B4E9",
     "procurement": "#CC79A7",
@@ -55,9 +55,11 @@ ROUTE_COLORS: Final = {
     "circular": "#117733",
 }
 # Clusters and functions get hues the route palette does not use, so side-by-side panels never
-# give one colour two meanings (Tol 'light'/'vibrant' subsets; colour-blind safe).
-CLUSTER_PALETTE: Final = ("#332288", "#EE8866", "#882255", "#77AADD", "#999933", "#FFAABB")
-FUNCTION_PALETTE: Final = ("#332288", "#EE7733", "#882255", "#0077BB", "#999933", "#EE3377")
+# give one colour two meanings. Picked from Paul Tol's schemes for the largest smallest distance
+# (CIELAB) between any two colours, in normal vision and simulated deuteranopia (Machado et al.
+# 2009); tests/unit/test_figure_style.py checks it. Clusters and functions never share a figure.
+CLUSTER_PALETTE: Final = ("#332288", "#CC3311", "#33BBEE", "#AA3377", "#BBCC33", "#FFAABB")
+FUNCTION_PALETTE: Final = CLUSTER_PALETTE
 LINESTYLES: Final[tuple[Any, ...]] = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)),
                                       (0, (1, 1)), (0, (8, 2, 2, 2)))
 
