@@ -117,6 +117,63 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "legend.ensemble": ("median, 25–75 % and 5–95 % of {n} members",
                         "mediaan, 25–75 % en 5–95 % van {n} leden"),
     "legend.ensemble_mean": ("ensemble mean of {n} members", "gemiddelde van {n} leden"),
+    # --- uncertainty, sensitivity, discovery and optimiser figures ---------------------------------
+    "legend.fan": ("median; bands: 25–75 % and 5–95 % of {n} futures",
+                   "mediaan; banden: 25–75 % en 5–95 % van {n} toekomsten"),
+    "legend.sobol_st": ("Total effect (ST)", "Totaal effect (ST)"),
+    "legend.sobol_s1": ("First-order effect (S1)", "Eerste-orde-effect (S1)"),
+    "axis.sobol": ("Sobol' index (bars: 95 % interval)", "Sobol-index (streepjes: 95 %-interval)"),
+    "axis.coverage": ("Coverage (share of failing futures inside the box)",
+                      "Dekking (aandeel van de mislukte toekomsten in de box)"),
+    "axis.density": ("Density (share of failing futures in the box)",
+                     "Dichtheid (aandeel mislukte toekomsten in de box)"),
+    "axis.box_limits": ("Box limits, scaled to each uncertainty's sampled range",
+                        "Grenzen van de box, geschaald op het bereik van elke onzekerheid"),
+    "axis.restricted": ("Restricted uncertainties", "Begrensde onzekerheden"),
+    "legend.chosen_box": ("Chosen box", "Gekozen box"),
+    "legend.base_rate": ("Share in the whole ensemble", "Aandeel in het hele ensemble"),
+    "text.no_restriction": ("no restriction: the whole space", "geen beperking: de hele ruimte"),
+    "title.box": ("Box: coverage {coverage}, density {density}, mass {mass}",
+                  "Box: dekking {coverage}, dichtheid {density}, massa {mass}"),
+    "axis.generation": ("Generation of the search", "Generatie van de zoektocht"),
+    "axis.objective": ("Objective (mn €₂₀₂₄)", "Doelfunctie (mln €₂₀₂₄)"),
+    "axis.violation": ("Worst target shortfall (normalised; 0 = met)",
+                       "Grootste tekort op een doel (genormaliseerd; 0 = gehaald)"),
+    "legend.best_feasible": ("Lowest cost so far with every target met",
+                             "Laagste kosten tot nu toe met alle doelen gehaald"),
+    "legend.best_infeasible": ("Best of the generation, targets not yet met",
+                               "Beste van de generatie, doelen nog niet gehaald"),
+    "legend.violation": ("Worst shortfall", "Grootste tekort"),
+    "legend.pareto": ("Trade-off front", "Afwegingsfront"),
+    "pareto.cheapest": ("cheapest", "goedkoopst"),
+    "pareto.lowest": ("lowest", "laagst"),
+    "pareto.knee": ("knee", "knik"),
+    "axis.pareto_x": ("{aggregate} of {metric}, {start}–{end}", "{aggregate} van {metric}, {start}–{end}"),
+    "aggregate.mean": ("Mean", "Gemiddelde"),
+    "aggregate.sum": ("Sum", "Som"),
+    "aggregate.max": ("Maximum", "Maximum"),
+    "aggregate.min": ("Minimum", "Minimum"),
+    "aggregate.final": ("Final value", "Eindwaarde"),
+    "aggregate.cumulative": ("Cumulative", "Cumulatief"),
+    "source.optimiser": ("least-cost search (differential evolution) on the sdmission model, "
+                         "scenario {name}",
+                         "zoektocht naar de laagste kosten (differentiële evolutie) met het "
+                         "sdmission-model, scenario {name}"),
+    "source.all_met": ("every target met", "alle doelen gehaald"),
+    "source.dropped": ("left out as out of reach: {ids}", "weggelaten als onhaalbaar: {ids}"),
+    "source.sobol": ("variance-based sensitivity (Sobol', Saltelli sampling) on the sdmission model",
+                     "variantiegebaseerde gevoeligheid (Sobol, Saltelli-steekproef) met het "
+                     "sdmission-model"),
+    "source.prim": ("scenario discovery (PRIM) over {n} futures of the sdmission model",
+                    "scenario-ontdekking (PRIM) over {n} toekomsten van het sdmission-model"),
+    # --- units for readers (from the model's Vensim units) --------------------------------------------
+    "unit.MtCO2/Year": ("Mt CO₂-eq/yr", "Mt CO₂-eq/jaar"),
+    "unit.MEUR/Year": ("mn €₂₀₂₄/yr", "mln €₂₀₂₄/jaar"),
+    "unit.MEUR": ("mn €₂₀₂₄", "mln €₂₀₂₄"),
+    "unit.EUR/tCO2": ("€₂₀₂₄/t CO₂", "€₂₀₂₄/t CO₂"),
+    "unit.Mt/Year": ("Mt/yr", "Mt/jaar"),
+    "unit.Dmnl": ("Fraction (0–1)", "Fractie (0–1)"),
+    "unit.Year": ("Year", "Jaar"),
     # --- source lines --------------------------------------------------------------------------------
     "source.prefix": ("Source", "Bron"),
     "source.model": ("model calculation (sdmission) for {names}",
@@ -207,6 +264,37 @@ def target_set_name(name: str, lang: str = "en") -> str:
     """A target set in plain words (a set the table does not know: its name)."""
     names = [n.strip() for n in name.split("+")]
     return "; ".join(text(f"targets.{n}", lang) if f"targets.{n}" in LABELS else n for n in names)
+
+
+def unit(units: str, lang: str = "en") -> str:
+    """A Vensim unit (``MtCO2/Year``, ``Dmnl``) as a reader reads it; unknown units as given."""
+    key = f"unit.{units.strip()}"
+    return text(key, lang) if key in LABELS else units.strip()
+
+
+def variable(name: str, lang: str = "en", long_name: str | None = None) -> str:
+    """A result variable or an uncertainty by python name, ``name[element]`` included.
+
+    ``relative_intensity[conventional]`` → ``Relative intensity: Conventional (fossil)``. Names the
+    table does not know use ``long_name`` (the model's) if given, else the name with spaces, first
+    letter capitalised.
+    """
+    base, _, rest = name.partition("[")
+    key = f"var.{base}"
+    if key in LABELS:
+        head = text(key, lang)
+    elif long_name:
+        head = long_name
+    else:
+        head = base.replace("_", " ")
+    head = head[:1].upper() + head[1:]
+    if not rest:
+        return head
+    elements = [e.strip() for e in rest.rstrip("]").split(",")]
+    shown = [next((text(k, lang) for k in (f"{d}.{e}" for d in
+                   ("route", "cluster", "instrument", "function", "sector")) if k in LABELS),
+                  e.replace("_", " ")) for e in elements]
+    return f"{head}: {', '.join(shown)}"
 
 
 def number(value: float, lang: str = "en", digits: int = 1) -> str:
