@@ -132,7 +132,8 @@ def ghg_trajectories(data: Runs, targets: TargetSet | None = None, *, lang: str 
 
 
 @styled
-def emission_wedges(data: Runs, *, lang: str = "en", title: bool = False) -> Figure:
+def emission_wedges(data: Runs, *, lang: str = "en", title: bool = False,
+                    ylim: tuple[float, float] | None = None) -> Figure:
     """Industry emissions of one scenario stacked by cluster and by route, with captured CO2.
 
     ``route_emissions[cluster, route]`` (Mt CO2/yr, after capture) is summed over the other dim.
@@ -147,6 +148,10 @@ def emission_wedges(data: Runs, *, lang: str = "en", title: bool = False) -> Fig
         averaged.
     lang
         ``"en"`` or ``"nl"``.
+    title
+        Put a title on the figure (report output has none).
+    ylim
+        Common value axis for a family of pages (:func:`wedge_limits`); default: this scenario's.
     """
     labels.check_lang(lang)
     name, ds = single(data, "emission_wedges")
@@ -200,7 +205,27 @@ def emission_wedges(data: Runs, *, lang: str = "en", title: bool = False) -> Fig
         ax.tick_params(labelleft=True)
     for ax in axes:
         bottom(ax, lowest)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
     src = model_source({name: ds}, lang)
     if n > 1:
         src += f" ({labels.text('legend.ensemble_mean', lang, n=n)})"
     return finish(fig, lang, [src])
+
+
+def wedge_limits(runs: Runs) -> tuple[float, float]:
+    """One value axis for every scenario's wedge page: 0 (or the lowest net) to the highest
+    emitted-plus-captured total, with 5 % headroom."""
+    top, low = 0.0, 0.0
+    for ds in as_runs(runs).values():
+        ds = mean_members(ds)
+        co2 = ds["route_emissions"].sum([d for d in ds["route_emissions"].dims if d != TIME])
+        total = ds["industry_ghg"] if "industry_ghg" in ds.data_vars else co2
+        pos = ds["route_emissions"].clip(min=0.0).sum(
+            [d for d in ds["route_emissions"].dims if d != TIME])
+        stacked = np.maximum(total.values, pos.values) + ds["captured_co2"].transpose(TIME).values
+        top = max(top, float(np.max(stacked)))
+        low = min(low, float(ds["route_emissions"].clip(max=0.0).sum(
+            [d for d in ds["route_emissions"].dims if d != TIME]).min()))
+    span = (top - low) or 1.0
+    return (low - 0.03 * span if low < 0 else 0.0, top + 0.05 * span)

@@ -45,7 +45,7 @@ from sdmission.report.circular import circular_share
 from sdmission.report.compare import COMPARISON_PANELS, scenario_comparison
 from sdmission.report.costs import cost_limits, public_cost
 from sdmission.report.data import Runs, as_runs, require, with_total_cost
-from sdmission.report.emissions import GHG_VARS, emission_wedges, ghg_trajectories
+from sdmission.report.emissions import GHG_VARS, emission_wedges, ghg_trajectories, wedge_limits
 from sdmission.report.innovation import innovation_system
 from sdmission.report.save import parse_formats, save_formats
 from sdmission.study.targets import DEFAULT_SET, Target, TargetSet, get_target_set
@@ -66,7 +66,8 @@ def all_figures(data: Runs, targets: TargetSet | None = None, *,
 
     Stems: ``ghg_trajectories``, ``circular_share``, ``scenario_comparison`` (all scenarios on one
     axis), then ``emissions_<scenario>``, ``innovation_<scenario>``, ``public_cost_<scenario>``.
-    The public-cost pages share one pair of axes (:func:`~sdmission.report.costs.cost_limits`);
+    The emission pages share one value axis (:func:`~sdmission.report.emissions.wedge_limits`),
+    the public-cost pages one pair of axes (:func:`~sdmission.report.costs.cost_limits`);
     ``title`` puts titles on the figures (report output has none).
     """
     labels.check_lang(lang)
@@ -77,9 +78,10 @@ def all_figures(data: Runs, targets: TargetSet | None = None, *,
     yield "circular_share", circular_share(runs, targets, lang=lang, title=title)
     yield "scenario_comparison", scenario_comparison(runs, targets, lang=lang, title=title)
     limits = cost_limits(runs)
+    wedges = wedge_limits(runs)
     for name, ds in runs.items():
         one = {name: ds}
-        yield f"emissions_{name}", emission_wedges(one, lang=lang, title=title)
+        yield f"emissions_{name}", emission_wedges(one, lang=lang, title=title, ylim=wedges)
         yield f"innovation_{name}", innovation_system(one, lang=lang, title=title)
         yield f"public_cost_{name}", public_cost(one, lang=lang, title=title, limits=limits)
 
