@@ -122,7 +122,7 @@ def save_all(
     """
     labels.check_lang(lang)
     fmts = parse_formats(formats)
-    target_set = _target_set(targets)
+    target_set = resolve_targets(targets)
     out = Path(out_dir)
     suffix = "" if lang == "en" else f"_{lang}"
     written: list[Path] = []
@@ -132,7 +132,7 @@ def save_all(
     return written
 
 
-def _target_set(targets: object) -> TargetSet:
+def resolve_targets(targets: object) -> TargetSet:
     """A target set from a set, a set name, names joined by ``+``, or ``None``
     (:data:`REPORT_TARGETS`)."""
     if targets is None:

@@ -145,8 +145,10 @@ def fan_chart(
         "source.scenarios" if len(runs) > 1 else "source.one_scenario", lang,
         names=labels.join(list(names.values()), lang)))
         + f" ({labels.text('legend.fan', lang, n=n_members)})"]
-    if history and any(m in FAN_HISTORY for m in metrics):
+    if history and any(m in ("national_ghg", "industry_ghg") for m in metrics):
         parts.append(labels.text("source.ghg", lang))
+    if history and "circular_share" in metrics:
+        parts.append(labels.text("source.cmu", lang))
     if target_set is not None:
         parts.append(targets_source(target_set, lang, list(metrics)))
     return finish(fig, lang, parts)

@@ -27,7 +27,7 @@ from sdmission.analysis.discovery import Box, PrimResult
 from sdmission.constants import MEMBER, SCENARIO, TIME
 from sdmission.report import labels, style
 from sdmission.report.emissions import emission_wedges
-from sdmission.report.figures import REPORT_TARGETS, _target_set, all_figures
+from sdmission.report.figures import REPORT_TARGETS, resolve_targets, all_figures
 from sdmission.report.identity import SPARE_COLORS, scenario_colors
 from sdmission.report.optimise import best_so_far, plot_convergence
 from sdmission.report.uncertainty import fan_chart, prim_plot, sobol_bars
@@ -83,7 +83,7 @@ def runs() -> dict[str, xr.Dataset]:
 
 @pytest.fixture(scope="module")
 def nl_figures(runs) -> dict[str, Figure]:
-    return dict(all_figures(runs, _target_set(None), lang="nl"))
+    return dict(all_figures(runs, resolve_targets(None), lang="nl"))
 
 
 # --- no English in a Dutch figure ----------------------------------------------------------------
@@ -103,7 +103,7 @@ def test_every_report_figure_in_dutch_has_no_english_text(nl_figures):
 def test_uncertainty_and_optimiser_figures_in_dutch_have_no_english_text():
     ens = demo_ensemble(12).expand_dims({SCENARIO: ["mission-mix"]})
     fig = fan_chart(ens, ["national_ghg", "industry_ghg", "circular_share"],
-                    target_set=_target_set(None), lang="nl")
+                    target_set=resolve_targets(None), lang="nl")
     assert_dutch(fig, "fans")
     idx = xr.Dataset(
         {k: (("metric", "uncertainty"), np.array([[0.5, 0.2]])) for k in ("S1", "ST")}
@@ -312,7 +312,7 @@ def _png(fig: Figure) -> np.ndarray:
 
 
 def _key_figures(runs: dict[str, xr.Dataset]) -> dict[str, Figure]:
-    figs = dict(all_figures(runs, _target_set(None), lang="nl"))
+    figs = dict(all_figures(runs, resolve_targets(None), lang="nl"))
     return {k: figs[k] for k in ("ghg_trajectories", "circular_share", "public_cost_mission-mix",
                                  "emissions_mission-mix")}
 
