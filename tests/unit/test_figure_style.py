@@ -27,7 +27,7 @@ from sdmission.analysis.discovery import Box, PrimResult
 from sdmission.constants import MEMBER, SCENARIO, TIME
 from sdmission.report import labels, style
 from sdmission.report.emissions import emission_wedges
-from sdmission.report.figures import REPORT_TARGETS, resolve_targets, all_figures
+from sdmission.report.figures import REPORT_TARGETS, all_figures, resolve_targets
 from sdmission.report.identity import SPARE_COLORS, scenario_colors
 from sdmission.report.optimise import best_so_far, plot_convergence
 from sdmission.report.uncertainty import fan_chart, prim_plot, sobol_bars
