@@ -117,8 +117,8 @@ def styled(func: Callable[_P, _R]) -> Callable[_P, _R]:
 def new_figure(height: float, *, title: str | None = None) -> Figure:
     """A constrained-layout Figure on the Agg canvas; ``title`` (if any) top left.
 
-    Figures with a shared legend on top get no title (matplotlib's constrained layout does not
-    stack a suptitle and an outside legend); their panel titles name what is shown.
+    Report output has no title; with one, :func:`fig_legend` makes it the shared legend's title
+    (constrained layout does not stack a suptitle and an outside legend on top).
     """
     fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
     FigureCanvasAgg(fig)
@@ -158,9 +158,17 @@ def value_axis(ax: Axes, lang: str, *, percent: bool = False) -> None:
 
 def fig_legend(fig: Figure, handles: Sequence[Artist], ncols: int) -> None:
     """A legend above the panels, with as many columns (up to ``ncols``) as fit the width."""
+    # matplotlib's constrained layout does not stack a suptitle and an outside legend on top:
+    # a title becomes the legend's title instead
+    title = fig.get_suptitle()
+    extra: dict[str, Any] = {}
+    if title:
+        fig.suptitle("")
+        extra = {"title": title, "alignment": "left",
+                 "title_fontproperties": {"size": 9.5, "weight": "bold"}}
     for n in range(max(ncols, 1), 0, -1):
         legend = fig.legend(handles=list(handles), loc="outside upper center", ncols=n,
-                            columnspacing=1.4)
+                            columnspacing=1.4, **extra)
         # no renderer given: the figure's own (its Agg canvas's, see new_figure)
         if n == 1 or legend.get_window_extent().width <= 0.98 * fig.bbox.width:
             return
