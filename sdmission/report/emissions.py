@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 import numpy as np
+import xarray as xr
 from matplotlib.figure import Figure
 
 from sdmission.constants import (
@@ -12,6 +13,7 @@ from sdmission.constants import (
     INDUSTRY_GHG_1990_MT,
     NATIONAL_GHG_1990_MT,
     ROUTE,
+    SECTOR,
     TIME,
 )
 from sdmission.report import labels
@@ -54,8 +56,6 @@ from sdmission.report.style import (
 from sdmission.study.targets import TargetSet
 
 GHG_VARS: Final = ("national_ghg", "industry_ghg")
-#: The sector subscript of a model rebuilt with sectors (issue #11); wedges use it when present.
-SECTOR: Final = "sector"
 
 
 @styled
@@ -136,7 +136,8 @@ def emission_wedges(data: Runs, *, lang: str = "en", title: bool = False,
                     ylim: tuple[float, float] | None = None) -> Figure:
     """Industry emissions of one scenario stacked by cluster and by route, with captured CO2.
 
-    ``route_emissions[cluster, route]`` (Mt CO2/yr, after capture) is summed over the other dim.
+    ``sector_emissions[sector, route]`` when the results have it, else
+    ``route_emissions[cluster, route]`` (Mt CO2/yr, after capture), is summed over the other dim.
     Non-CO2 greenhouse gases (``industry_ghg`` minus the CO2 total, when ``industry_ghg`` is
     present) sit on top as a grey band, so the stack's top is industry GHG. CO2 captured and stored
     (``captured_co2``) is drawn hatched above it: it was produced but not emitted.
@@ -160,8 +161,8 @@ def emission_wedges(data: Runs, *, lang: str = "en", title: bool = False,
     ds = mean_members(ds)
     shown = run_labels({name: ds}, lang)[name]
     fig = new_figure(4.8, title=f"{labels.text('title.wedges', lang)} — {shown}" if title else None)
-    co2 = ds["route_emissions"]
-    # one panel per subscript, in the order sector (when the model has one), cluster, route
+    co2 = wedge_variable(ds)
+    # one panel per subscript, in the order sector, cluster, route (wedges by sector and technology)
     dims = [d for d in (SECTOR, CLUSTER, ROUTE) if d in co2.dims] + \
         [str(d) for d in co2.dims if d not in (SECTOR, CLUSTER, ROUTE, TIME)]
     axes = list(fig.subplots(1, len(dims), sharey=True, squeeze=False)[0])
@@ -213,19 +214,25 @@ def emission_wedges(data: Runs, *, lang: str = "en", title: bool = False,
     return finish(fig, lang, [src])
 
 
+def wedge_variable(ds: xr.Dataset) -> xr.DataArray:
+    """What the wedges stack: ``sector_emissions[sector, route]`` when the results have it (the
+    model with sectors), else ``route_emissions[cluster, route]`` (Mt CO2/yr, after capture)."""
+    return ds["sector_emissions" if "sector_emissions" in ds.data_vars else "route_emissions"]
+
+
 def wedge_limits(runs: Runs) -> tuple[float, float]:
     """One value axis for every scenario's wedge page: 0 (or the lowest net) to the highest
     emitted-plus-captured total, with 5 % headroom."""
     top, low = 0.0, 0.0
     for ds in as_runs(runs).values():
         ds = mean_members(ds)
-        co2 = ds["route_emissions"].sum([d for d in ds["route_emissions"].dims if d != TIME])
-        total = ds["industry_ghg"] if "industry_ghg" in ds.data_vars else co2
-        pos = ds["route_emissions"].clip(min=0.0).sum(
-            [d for d in ds["route_emissions"].dims if d != TIME])
-        stacked = np.maximum(total.values, pos.values) + ds["captured_co2"].transpose(TIME).values
+        co2 = wedge_variable(ds)
+        others = [d for d in co2.dims if d != TIME]
+        total = ds["industry_ghg"] if "industry_ghg" in ds.data_vars else co2.sum(others)
+        pos = co2.clip(min=0.0).sum(others).transpose(TIME).values
+        stacked = np.maximum(total.transpose(TIME).values, pos) + \
+            ds["captured_co2"].transpose(TIME).values
         top = max(top, float(np.max(stacked)))
-        low = min(low, float(ds["route_emissions"].clip(max=0.0).sum(
-            [d for d in ds["route_emissions"].dims if d != TIME]).min()))
+        low = min(low, float(co2.clip(max=0.0).sum(others).min()))
     span = (top - low) or 1.0
     return (low - 0.03 * span if low < 0 else 0.0, top + 0.05 * span)
