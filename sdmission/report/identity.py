@@ -21,10 +21,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from sdmission.report import labels
-from sdmission.report.style import MUTED, SCENARIO_COLORS
+from sdmission.report.style import SCENARIO_COLORS
 
-#: Colours for scenarios that are not shipped: Tol's muted scheme without its pale grey.
-SPARE_COLORS: Final = tuple(c for c in MUTED[:-1] if c not in SCENARIO_COLORS.values())
+#: Colours for scenarios without a palette colour: the colours of Tol's muted scheme that stay
+#: at least ΔE 13 from every palette colour in normal vision and in simulated deuteranopia
+#: (tests/unit/test_figure_style.py), best first.
+SPARE_COLORS: Final = ("#332288", "#DDCC77", "#117733", "#AA4499", "#999933", "#88CCEE")
 _FILE_HEADER: Final = "# --- file:"
 #: The reference scenario: drawn on top and thicker in trajectory figures.
 BASELINE: Final = "baseline"

@@ -81,6 +81,9 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "scenario.co2-regulation": ("CO₂ regulation", "CO₂-normering"),
     "scenario.mission-mix": ("Mission mix", "Missiemix"),
     "scenario.topsectors-only": ("Topsectors only", "Alleen topsectoren"),
+    "scenario.ets-high": ("High ETS price", "Hoge ETS-prijs"),
+    "scenario.ets-low": ("Low ETS price", "Lage ETS-prijs"),
+    "scenario.other-sectors-on-target": ("Other sectors on target", "Overige sectoren op koers"),
     # --- axes ----------------------------------------------------------------------------------------
     "axis.year": ("Year", "Jaar"),
     "axis.ghg": ("Mt CO₂-eq/yr", "Mt CO₂-eq/jaar"),

@@ -214,6 +214,28 @@ def test_colours_go_by_name_not_position():
     assert len(set(scenario_colors(list("abcdefg")).values())) == 7  # no colour twice
 
 
+def test_spare_colours_stay_apart_from_the_palette():
+    for spare in SPARE_COLORS:
+        for shipped in style.SCENARIO_COLORS.values():
+            for cvd in (False, True):
+                d = float(np.linalg.norm(_lab(spare, cvd) - _lab(shipped, cvd)))
+                assert d >= 13.0, f"{spare} and {shipped}: {d:.1f} (deuteranopia={cvd})"
+
+
+def test_every_shipped_scenario_has_a_display_name_in_both_languages():
+    """No slug in a report figure: a table label, or label and label_nl in the file."""
+    from ruamel.yaml import YAML
+
+    root = Path(__file__).resolve().parents[2] / "scenarios"
+    for path in sorted(root.glob("*.yaml")):
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")) or {}
+        if data.get("abstract"):
+            continue
+        name = data.get("name") or path.stem
+        assert f"scenario.{name}" in labels.LABELS or (data.get("label") and data.get("label_nl")), \
+            f"{path.name}: no display name (add label/label_nl or a row in report/labels.py)"
+
+
 def test_scenario_file_label_and_colour_reach_the_figure(runs):
     ds = runs["mission-mix"].copy()
     ds.attrs["scenario_yaml_raw"] = ("# --- file: scenarios/mine.yaml\nlabel: My mix\n"
