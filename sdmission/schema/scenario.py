@@ -194,18 +194,6 @@ class ScenarioFile(Frozen):
         None, pattern=NAME_PATTERN, description="Scenario name; default: the file name's stem."
     )
     description: str = Field("", description="What the scenario represents.")
-    label: str | None = Field(
-        None, min_length=1, max_length=40,
-        description="Display name in English figures (default: the shipped label or the name).",
-    )
-    label_nl: str | None = Field(
-        None, min_length=1, max_length=40,
-        description="Display name in Dutch figures (default: the shipped label or `label`).",
-    )
-    colour: str | None = Field(
-        None, pattern=r"^#[0-9A-Fa-f]{6}$",
-        description="Line colour in figures, '#RRGGBB' (default: a fixed colour per name).",
-    )
     sources: list[str] = Field(default_factory=list, description="Sources of the numbers used.")
     abstract: bool = Field(False, description="A base for others; `run` without arguments skips it.")
     model: str | None = Field(
@@ -220,6 +208,18 @@ class ScenarioFile(Frozen):
         default_factory=dict, description="Exogenous assumptions by py name."
     )
     targets: str | None = Field(None, description="Target set to check (default 'design').")
+    label: str | None = Field(
+        None, min_length=1, max_length=40,
+        description="Display name in English figures (default: the shipped label or the name).",
+    )
+    label_nl: str | None = Field(
+        None, min_length=1, max_length=40,
+        description="Display name in Dutch figures (default: the shipped label or `label`).",
+    )
+    colour: str | None = Field(
+        None, pattern=r"^#[0-9A-Fa-f]{6}$",
+        description="Line colour in figures, '#RRGGBB' (default: a fixed colour per name).",
+    )
 
 
 # --- optional blocks ------------------------------------------------------------------------
