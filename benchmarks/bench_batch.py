@@ -78,7 +78,7 @@ def main() -> None:
     ap.add_argument("--all-vars-up-to", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=5, help="repeats for N <= 100 (median)")
     ap.add_argument("--no-compiled", action="store_true", help="skip the compiled (numba) path")
-    ap.add_argument("--write-readme", action="store_true", help="replace the README's benchmark table")
+    ap.add_argument("--write-readme", action="store_true", help="replace the benchmark table in docs/engines.md")
     args = ap.parse_args()
 
     engine = BatchEngine(args.model)
@@ -151,11 +151,11 @@ def _s(x: float) -> str:
 
 def write_readme(rows: list[tuple], args: argparse.Namespace, n_eq: int, steps: int, pysd_run: float,
                  compile_note: str) -> None:
-    readme = ROOT / "README.md"
+    readme = ROOT / "docs" / "engines.md"
     text = readme.read_text()
     start, end = "<!-- bench_batch:start -->", "<!-- bench_batch:end -->"
     if start not in text or end not in text:
-        raise SystemExit("README has no bench_batch markers")
+        raise SystemExit("docs/engines.md has no bench_batch markers")
     lines = [start,
              f"`python benchmarks/bench_batch.py --write-readme` ({time.strftime('%Y-%m-%d')}, {args.model.name}: "
              f"{n_eq} equations, {steps} integration steps; members draw every scalar constant from "

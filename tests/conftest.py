@@ -10,6 +10,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT_MODEL = ROOT / "models" / "sdmission.mdl"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--regen-figures", action="store_true", default=False,
+                     help="rewrite the reference images in tests/data/figures/ (visual regression)")
+
+
+@pytest.fixture(scope="session")
+def regen_figures(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--regen-figures"))
+
+
 @pytest.fixture(scope="session")
 def project_model_path() -> Path:
     return PROJECT_MODEL

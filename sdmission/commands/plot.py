@@ -17,6 +17,7 @@ import xarray as xr
 
 from sdmission.errors import InputError, Problem
 from sdmission.report import save_all
+from sdmission.report.figures import REPORT_TARGETS
 from sdmission.report.save import FORMATS, parse_formats
 from sdmission.report.style import SCENARIO_COLORS
 
@@ -36,14 +37,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"comma-separated formats among {', '.join(FORMATS)} "
                              "(default: %(default)s)")
     parser.add_argument("--targets", default=None, metavar="SET",
-                        help="target set to mark (default: the registry's default set)")
+                        help="target set(s) to mark, several joined by '+' (default: "
+                             f"{REPORT_TARGETS})")
+    parser.add_argument("--title", action=argparse.BooleanOptionalAction, default=False,
+                        help="titles on the figures (default: --no-title; report authors write "
+                             "their own captions)")
 
 
 def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.formats)
     paths = list(args.results) or default_results()
     datasets = load_results(paths)
-    written = save_all(datasets, args.out, lang=args.lang, formats=formats, targets=args.targets)
+    written = save_all(datasets, args.out, lang=args.lang, formats=formats, targets=args.targets,
+                       title=args.title)
     for path in written:
         print(path)
     print(f"{len(written)} figure file(s) written to {args.out}")

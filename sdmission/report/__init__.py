@@ -13,9 +13,10 @@ from sdmission.report.costs import DISCOUNT_RATE, NPV_START, npv, public_cost
 from sdmission.report.data import Runs, as_runs, observed, require
 from sdmission.report.emissions import GHG_VARS, emission_wedges, ghg_trajectories
 from sdmission.report.figures import REQUIRED, all_figures, save_all
+from sdmission.report.identity import scenario_colors
 from sdmission.report.innovation import innovation_system
 from sdmission.report.save import FORMATS, parse_formats, save_figure, save_formats
-from sdmission.report.style import SCENARIO_COLORS, WIDTH_IN, category_colors, scenario_colors
+from sdmission.report.style import SCENARIO_COLORS, WIDTH_IN, category_colors
 
 __all__ = [
     "COMPARISON_PANELS", "DISCOUNT_RATE", "FORMATS", "GHG_VARS", "NPV_START", "REQUIRED", "Runs",

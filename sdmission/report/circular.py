@@ -6,13 +6,12 @@ from matplotlib.figure import Figure
 
 from sdmission.report import labels
 from sdmission.report.data import OBSERVED_CMU, Runs, as_runs, observed, require, years
-from sdmission.report.marks import draw_targets, model_source, observed_line, target_handle, trajectory
+from sdmission.report.identity import BASELINE, run_colors, run_labels
+from sdmission.report.marks import draw_targets, model_source, target_handle, targets_source, trajectory
 from sdmission.report.style import (
     LINESTYLES,
-    fig_legend,
     finish,
     new_figure,
-    scenario_colors,
     styled,
     value_axis,
     year_axis,
@@ -22,7 +21,7 @@ from sdmission.study.targets import TargetSet
 
 @styled
 def circular_share(data: Runs, targets: TargetSet | None = None, *, lang: str = "en",
-                   history: bool = True) -> Figure:
+                   history: bool = True, title: bool = False) -> Figure:
     """Circular share of industrial material input per scenario against the targets.
 
     Parameters
@@ -34,7 +33,10 @@ def circular_share(data: Runs, targets: TargetSet | None = None, *, lang: str = 
     lang
         ``"en"`` or ``"nl"``.
     history
-        Draw the observed Eurostat circular material use rate for the Netherlands (2010–2024).
+        Draw the observed Eurostat circular material use rate for the Netherlands (2010–2024):
+        another indicator (whole economy), drawn grey with open markers and named as such.
+    title
+        Put a title on the figure (report output has none).
 
     Returns
     -------
@@ -44,23 +46,28 @@ def circular_share(data: Runs, targets: TargetSet | None = None, *, lang: str = 
     labels.check_lang(lang)
     runs = as_runs(data)
     require(runs, ("circular_share",), "circular_share")
-    colors = scenario_colors(list(runs))
-    fig = new_figure(3.1)
+    colors = run_colors(runs)
+    names = run_labels(runs, lang)
+    fig = new_figure(3.2, title=labels.text("title.circular", lang) if title else None)
     ax = fig.subplots()
     t_end = max(float(years(ds["circular_share"]).max()) for ds in runs.values())
     t_start = 2010.0 if history else min(float(years(ds["circular_share"]).min())
                                          for ds in runs.values())
     for i, (name, ds) in enumerate(runs.items()):
-        trajectory(ax, ds["circular_share"], color=colors[name],
-                    label=labels.scenario(name, lang), gid=f"scenario:{name}",
-                    linestyle=LINESTYLES[i % len(LINESTYLES)])
+        base = name == BASELINE
+        trajectory(ax, ds["circular_share"], color=colors[name], label=names[name],
+                    gid=f"scenario:{name}", linestyle="-" if base else
+                    LINESTYLES[(i + 1) % len(LINESTYLES)], linewidth=2.2 if base else 1.3,
+                    zorder=5 if base else 3)
     if history:
-        observed_line(ax, observed(OBSERVED_CMU), labels.text("legend.observed_cmu", lang),
-                       scale=0.01)
+        cmu = observed(OBSERVED_CMU)
+        ax.plot(cmu.years, cmu.values * 0.01, color="0.45", linestyle=":", linewidth=1.0,
+                marker="o", markersize=3, markerfacecolor="white", markeredgewidth=0.8,
+                label=labels.text("legend.observed_cmu", lang), gid="observed", zorder=4)
     if targets is not None:
         draw_targets(ax, [(t, t.threshold) for t in targets.targets
                            if t.metric == "circular_share"], lang)
-    ax.set_title(labels.text("title.circular", lang))
+    ax.set_title(labels.text("var.circular_share", lang))
     ax.set_ylabel(labels.text("axis.share", lang))
     year_axis(ax, t_start, t_end + 0.5)
     value_axis(ax, lang, percent=True)
@@ -69,10 +76,12 @@ def circular_share(data: Runs, targets: TargetSet | None = None, *, lang: str = 
     handles, _ = ax.get_legend_handles_labels()
     if targets is not None:
         handles.append(target_handle(targets, lang))
-    fig_legend(fig, handles, ncols=min(len(handles), 5))
+    # inside, top left: the area above the observed years is empty (targets are at the right)
+    ax.legend(handles=handles, loc="upper left", ncols=2, fontsize=7, handlelength=2.2,
+              columnspacing=1.2, borderaxespad=0.2)
     parts = [model_source(runs, lang)]
     if history:
         parts.append(labels.text("source.cmu", lang))
     if targets is not None:
-        parts.append(labels.text("source.targets", lang, name=targets.name))
+        parts.append(targets_source(targets, lang, ("circular_share",)))
     return finish(fig, lang, parts)

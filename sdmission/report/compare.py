@@ -9,14 +9,21 @@ from matplotlib.figure import Figure
 from sdmission.report import labels
 from sdmission.report.data import Runs, as_runs, data_min, require, with_total_cost, years
 from sdmission.report.emissions import GHG_VARS
-from sdmission.report.marks import draw_targets, ghg_target_value, model_source, target_handle, trajectory
+from sdmission.report.identity import BASELINE, run_colors, run_labels
+from sdmission.report.marks import (
+    draw_targets,
+    ghg_target_value,
+    model_source,
+    target_handle,
+    targets_source,
+    trajectory,
+)
 from sdmission.report.style import (
     LINESTYLES,
     bottom,
     fig_legend,
     finish,
     new_figure,
-    scenario_colors,
     styled,
     value_axis,
     year_axis,
@@ -36,7 +43,7 @@ COMPARISON_PANELS: Final = (
 
 @styled
 def scenario_comparison(data: Runs, targets: TargetSet | None = None, *,
-                        lang: str = "en") -> Figure:
+                        lang: str = "en", title: bool = False) -> Figure:
     """Small multiples of the headline outputs, one colour per scenario (2 × 3 panels).
 
     Parameters
@@ -48,21 +55,26 @@ def scenario_comparison(data: Runs, targets: TargetSet | None = None, *,
         Targets to mark on the GHG and circular-share panels.
     lang
         ``"en"`` or ``"nl"``.
+    title
+        Put a title on the figure (report output has none).
     """
     labels.check_lang(lang)
     runs = {k: with_total_cost(v) for k, v in as_runs(data).items()}
     require(runs, [p[0] for p in COMPARISON_PANELS], "scenario_comparison")
-    colors = scenario_colors(list(runs))
-    fig = new_figure(4.8)
+    colors = run_colors(runs)
+    names = run_labels(runs, lang)
+    fig = new_figure(4.8, title=labels.text("title.comparison", lang) if title else None)
     axes = fig.subplots(2, 3, sharex=True).ravel()
     t0 = min(float(years(ds["national_ghg"]).min()) for ds in runs.values())
     t1 = max(float(years(ds["national_ghg"]).max()) for ds in runs.values())
     for ax, (var, unit_key, percent) in zip(axes, COMPARISON_PANELS, strict=True):
         for i, (name, ds) in enumerate(runs.items()):
-            trajectory(ax, ds[var], color=colors[name], label=labels.scenario(name, lang),
-                        gid=f"scenario:{name}", linestyle=LINESTYLES[i % len(LINESTYLES)],
-                        linewidth=1.3)
-        ax.set_title(labels.text(f"var.{var}", lang), fontsize=8)
+            base = name == BASELINE
+            trajectory(ax, ds[var], color=colors[name], label=names[name],
+                        gid=f"scenario:{name}", linestyle="-" if base else
+                        LINESTYLES[(i + 1) % len(LINESTYLES)], linewidth=2.0 if base else 1.1,
+                        zorder=5 if base else 3)
+        ax.set_title(labels.text(f"panel.{var}", lang), fontsize=8)
         ax.set_ylabel(labels.text(unit_key, lang))
         year_axis(ax, t0, t1 + 0.5, nbins=4)
         value_axis(ax, lang, percent=percent)
@@ -78,14 +90,16 @@ def scenario_comparison(data: Runs, targets: TargetSet | None = None, *,
             top = max(1.0, max(float(ds[var].max()) for ds in runs.values()))
             ax.set_ylim(0.0, top * 1.08)
         elif var == "public_cost_total":
-            ax.axhline(0.0, color="0.6", linewidth=0.6, zorder=1)
+            # zero is a reference, not a scenario: black and thin, never the baseline's grey
+            ax.axhline(0.0, color="black", linewidth=0.6, zorder=2, gid="zero")
         else:
             bottom(ax, data_min(runs, var))
     handles, _ = axes[0].get_legend_handles_labels()
     if targets is not None:
         handles.append(target_handle(targets, lang))
     fig_legend(fig, handles, ncols=min(len(handles), 4))
-    parts = [model_source(runs, lang)]
+    parts = [model_source(runs, lang), labels.text("source.prices", lang),
+             labels.text("source.legitimacy", lang), labels.text("source.investment_steps", lang)]
     if targets is not None:
-        parts.append(labels.text("source.targets", lang, name=targets.name))
+        parts.append(targets_source(targets, lang))
     return finish(fig, lang, parts)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
+import xarray as xr
 from matplotlib.figure import Figure
 
 from sdmission.constants import (
@@ -12,10 +16,12 @@ from sdmission.constants import (
 from sdmission.errors import InputError, Problem
 from sdmission.report import labels
 from sdmission.report.data import Runs, mean_members, n_members, require, single, years
-from sdmission.report.marks import stack
+from sdmission.report.identity import run_labels
+from sdmission.report.marks import model_source, stack
 from sdmission.report.style import (
     DecimalComma,
     category_colors,
+    fig_legend,
     finish,
     new_figure,
     styled,
@@ -27,7 +33,8 @@ from sdmission.study.economics import DISCOUNT_RATE, NPV_START, npv
 
 @styled
 def public_cost(data: Runs, *, lang: str = "en", discount_rate: float = DISCOUNT_RATE,
-                npv_start: int = NPV_START) -> Figure:
+                npv_start: int = NPV_START, title: bool = False,
+                limits: CostLimits | None = None) -> Figure:
     """Net public cost of one scenario by instrument (M€/yr, stacked) and its net present value.
 
     Costs below zero (the CO2 levy's revenue) are stacked downwards; a black line shows the net
@@ -45,6 +52,10 @@ def public_cost(data: Runs, *, lang: str = "en", discount_rate: float = DISCOUNT
         Real discount rate per year (fraction); default the Dutch standard rate, 2.25 %.
     npv_start
         First year of the NPV and the year discounted to.
+    title
+        Put a title on the figure (report output has none).
+    limits
+        Common axis limits for a family of pages (:func:`cost_limits`); default: this scenario's.
     """
     labels.check_lang(lang)
     if not 0.0 <= discount_rate < 1.0:
@@ -59,8 +70,9 @@ def public_cost(data: Runs, *, lang: str = "en", discount_rate: float = DISCOUNT
     elements = [str(e) for e in cost[INSTRUMENT].values]
     colors = category_colors(INSTRUMENT, elements)
     values = npv(cost, discount_rate, npv_start) / 1000.0  # MEUR -> bn EUR
-    title = f"{labels.text('title.cost', lang)} — {labels.scenario(name, lang)}"
-    fig = new_figure(3.4, title=title)
+    shown = run_labels({name: ds}, lang)[name]
+    fig = new_figure(3.6, title=f"{labels.text('title.cost', lang)} — {shown}" if title else None)
+    own = limits or cost_limits({name: ds}, discount_rate, npv_start)
     ax, bx = fig.subplots(1, 2, width_ratios=(1.8, 1.0))
     parts = [(labels.element(INSTRUMENT, e, lang), cost.sel({INSTRUMENT: e}).values,
               {"facecolor": c, "edgecolor": "white"}, f"stack:{e}")
@@ -70,10 +82,12 @@ def public_cost(data: Runs, *, lang: str = "en", discount_rate: float = DISCOUNT
     ax.plot(x, total, color="black", linewidth=1.3, label=labels.text("legend.net_total", lang),
             gid="net_total", zorder=5)
     ax.axhline(0.0, color="0.3", linewidth=0.6, zorder=4)
-    ax.legend(handles=[ax.lines[0]], loc="upper left")
+    used = [c for c in ax.collections if not str(c.get_gid()).endswith(":negative")]
+    fig_legend(fig, [*used[::-1], ax.lines[0]], ncols=5)
+    ax.set_ylim(*own.per_year)
     ax.set_title(labels.text("title.per_year", lang))
     ax.set_ylabel(labels.text("axis.meur", lang))
-    year_axis(ax, float(x[0]), float(x[-1]))
+    year_axis(ax, float(x[0]), float(x[-1]), nbins=5)
     value_axis(ax, lang)
     # NPV bars in the stack's vertical order (last instrument on top), net total at the bottom.
     bar_keys = [*elements[::-1], "total"]
@@ -83,7 +97,8 @@ def public_cost(data: Runs, *, lang: str = "en", discount_rate: float = DISCOUNT
     ys = np.arange(len(bar_keys))[::-1].astype(float)
     for y, v, c, e in zip(ys, bar_values, bar_colors, bar_keys, strict=True):
         bx.barh(y, v, color=c, height=0.7, gid=f"npv:{e}")
-        bx.annotate(labels.number(v, lang), xy=(v, y), xytext=(3 if v >= 0 else -3, 0),
+        text = labels.number(v, lang) if round(v, 1) != 0.0 else "\u2013"  # no '0.0' bars
+        bx.annotate(text, xy=(v, y), xytext=(3 if v >= 0 else -3, 0),
                     textcoords="offset points", ha="left" if v >= 0 else "right", va="center",
                     fontsize=6.5)
     bx.set_yticks(ys, [*(labels.element(INSTRUMENT, e, lang) for e in elements[::-1]),
@@ -91,10 +106,7 @@ def public_cost(data: Runs, *, lang: str = "en", discount_rate: float = DISCOUNT
     bx.axvline(0.0, color="0.3", linewidth=0.6)
     bx.grid(False)
     bx.grid(True, axis="x")
-    lo = min(0.0, min(bar_values))
-    hi = max(0.0, max(bar_values))
-    rng = (hi - lo) or 1.0  # room for the value labels beyond the longest bars
-    bx.set_xlim(lo - 0.4 * rng * (lo < 0), hi + 0.25 * rng * (hi > 0 or lo == 0))
+    bx.set_xlim(*own.npv)
     bx.tick_params(axis="y", length=0)
     end = int(round(float(x[-1])))
     bx.set_title(labels.text("title.npv", lang, start=npv_start, end=end,
@@ -102,7 +114,40 @@ def public_cost(data: Runs, *, lang: str = "en", discount_rate: float = DISCOUNT
     bx.set_xlabel(labels.text("axis.npv", lang))
     if lang == "nl":
         bx.xaxis.set_major_formatter(DecimalComma())
-    src = labels.text("source.model", lang, names=labels.scenario(name, lang))
+    src = model_source({name: ds}, lang)
     if n > 1:
         src += f" ({labels.text('legend.ensemble_mean', lang, n=n)})"
-    return finish(fig, lang, [src])
+    return finish(fig, lang, [src, labels.text("source.prices", lang)])
+
+
+@dataclass(frozen=True)
+class CostLimits:
+    """Axis limits shared by every public-cost page: ``per_year`` (M€/yr), ``npv`` (bn €)."""
+
+    per_year: tuple[float, float]
+    npv: tuple[float, float]
+
+
+def cost_limits(runs: Mapping[str, xr.Dataset], discount_rate: float = DISCOUNT_RATE,
+                npv_start: int = NPV_START) -> CostLimits:
+    """One pair of axes for all ``runs``, so public-cost pages can be compared side by side.
+
+    The per-year axis spans the stacks' highest top and lowest bottom (positives up, negatives
+    down) over every run; the NPV axis every instrument's and every total's NPV, with room for
+    the value labels.
+    """
+    tops: list[float] = [0.0]
+    bottoms: list[float] = [0.0]
+    bars: list[float] = [0.0]
+    for ds in runs.values():
+        cost = mean_members(ds)["public_cost"].transpose(TIME, INSTRUMENT)
+        v = cost.values
+        tops.append(float(np.clip(v, 0.0, None).sum(axis=1).max()))
+        bottoms.append(float(np.clip(v, None, 0.0).sum(axis=1).min()))
+        values = npv(cost, discount_rate, npv_start) / 1000.0
+        bars += [float(x) for x in values.values] + [float(values.sum())]
+    span = (max(tops) - min(bottoms)) or 1.0
+    per_year = (min(bottoms) - 0.04 * span * (min(bottoms) < 0), max(tops) + 0.04 * span)
+    lo, hi = min(bars), max(bars)
+    rng = (hi - lo) or 1.0  # room for the value labels beyond the longest bars
+    return CostLimits(per_year, (lo - 0.5 * rng * (lo < 0), hi + 0.25 * rng * (hi > 0 or lo == 0)))

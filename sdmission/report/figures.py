@@ -43,12 +43,16 @@ from sdmission.errors import InputError, Problem
 from sdmission.report import labels
 from sdmission.report.circular import circular_share
 from sdmission.report.compare import COMPARISON_PANELS, scenario_comparison
-from sdmission.report.costs import public_cost
+from sdmission.report.costs import cost_limits, public_cost
 from sdmission.report.data import Runs, as_runs, require, with_total_cost
-from sdmission.report.emissions import GHG_VARS, emission_wedges, ghg_trajectories
+from sdmission.report.emissions import GHG_VARS, emission_wedges, ghg_trajectories, wedge_limits
 from sdmission.report.innovation import innovation_system
 from sdmission.report.save import parse_formats, save_formats
-from sdmission.study.targets import DEFAULT_SET, TargetSet, get_target_set
+from sdmission.study.targets import DEFAULT_SET, Target, TargetSet, get_target_set
+
+#: Targets marked by default: the registry's default set and the Klimaatakkoord goal for industry,
+#: so the industry panel has its 2030 target too.
+REPORT_TARGETS: Final = f"{DEFAULT_SET}+klimaatakkoord-industry"
 
 #: Every variable :func:`all_figures` needs.
 REQUIRED: Final = tuple(dict.fromkeys((
@@ -57,24 +61,29 @@ REQUIRED: Final = tuple(dict.fromkeys((
 
 
 def all_figures(data: Runs, targets: TargetSet | None = None, *,
-                lang: str = "en") -> Iterator[tuple[str, Figure]]:
+                lang: str = "en", title: bool = False) -> Iterator[tuple[str, Figure]]:
     """Every report figure as ``(file stem, Figure)``, one at a time.
 
     Stems: ``ghg_trajectories``, ``circular_share``, ``scenario_comparison`` (all scenarios on one
     axis), then ``emissions_<scenario>``, ``innovation_<scenario>``, ``public_cost_<scenario>``.
+    The emission pages share one value axis (:func:`~sdmission.report.emissions.wedge_limits`),
+    the public-cost pages one pair of axes (:func:`~sdmission.report.costs.cost_limits`);
+    ``title`` puts titles on the figures (report output has none).
     """
     labels.check_lang(lang)
     runs = {k: with_total_cost(v) for k, v in as_runs(data).items()}
     # Check everything first, so a missing variable is reported before any figure is drawn.
     require(runs, REQUIRED, "all_figures")
-    yield "ghg_trajectories", ghg_trajectories(runs, targets, lang=lang)
-    yield "circular_share", circular_share(runs, targets, lang=lang)
-    yield "scenario_comparison", scenario_comparison(runs, targets, lang=lang)
+    yield "ghg_trajectories", ghg_trajectories(runs, targets, lang=lang, title=title)
+    yield "circular_share", circular_share(runs, targets, lang=lang, title=title)
+    yield "scenario_comparison", scenario_comparison(runs, targets, lang=lang, title=title)
+    limits = cost_limits(runs)
+    wedges = wedge_limits(runs)
     for name, ds in runs.items():
         one = {name: ds}
-        yield f"emissions_{name}", emission_wedges(one, lang=lang)
-        yield f"innovation_{name}", innovation_system(one, lang=lang)
-        yield f"public_cost_{name}", public_cost(one, lang=lang)
+        yield f"emissions_{name}", emission_wedges(one, lang=lang, title=title, ylim=wedges)
+        yield f"innovation_{name}", innovation_system(one, lang=lang, title=title)
+        yield f"public_cost_{name}", public_cost(one, lang=lang, title=title, limits=limits)
 
 
 def save_all(
@@ -83,6 +92,8 @@ def save_all(
     lang: str = "en",
     formats: Sequence[str] = ("png", "svg"),
     targets: TargetSet | str | None = None,
+    *,
+    title: bool = False,
 ) -> list[Path]:
     """Draw and write every report figure; the entry point of ``plot`` and ``run --plots``.
 
@@ -98,8 +109,11 @@ def save_all(
     formats
         Any of ``png`` (300 dpi), ``svg``, ``pdf``.
     targets
-        A :class:`~sdmission.study.targets.TargetSet`, a set name, or ``None`` for the registry's
-        default set.
+        A :class:`~sdmission.study.targets.TargetSet`, a set name, several names joined by ``+``
+        (``design+klimaatakkoord-industry``: every target of each), or ``None`` for
+        :data:`REPORT_TARGETS`.
+    title
+        Put titles on the figures (default none: report authors write their own captions).
 
     Returns
     -------
@@ -108,23 +122,40 @@ def save_all(
     """
     labels.check_lang(lang)
     fmts = parse_formats(formats)
-    target_set = _target_set(targets)
+    target_set = resolve_targets(targets)
     out = Path(out_dir)
     suffix = "" if lang == "en" else f"_{lang}"
     written: list[Path] = []
-    for stem, fig in all_figures(datasets, target_set, lang=lang):
+    for stem, fig in all_figures(datasets, target_set, lang=lang, title=title):
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)  # scenario names end up in file names
         written += save_formats(fig, out, safe + suffix, fmts)
     return written
 
 
-def _target_set(targets: object) -> TargetSet:
-    """A target set from a set, a set name or ``None`` (the registry's default set)."""
+def resolve_targets(targets: object) -> TargetSet:
+    """A target set from a set, a set name, names joined by ``+``, or ``None``
+    (:data:`REPORT_TARGETS`)."""
     if targets is None:
-        return get_target_set(DEFAULT_SET)
+        targets = REPORT_TARGETS
     if isinstance(targets, str):
-        return get_target_set(targets)
+        return combine([get_target_set(n.strip()) for n in targets.split("+") if n.strip()])
     if isinstance(targets, TargetSet):
         return targets
     raise InputError([Problem(f"targets must be a TargetSet or a set name, not "
                               f"{type(targets).__name__}", key="targets")])
+
+
+def combine(sets: Sequence[TargetSet]) -> TargetSet:
+    """One set holding every target of ``sets`` (named ``a+b``); a target id given twice is kept
+    once (the first)."""
+    if not sets:
+        raise InputError([Problem("no target set named", key="targets")])
+    if len(sets) == 1:
+        return sets[0]
+    seen: dict[str, Target] = {}
+    for ts in sets:
+        for t in ts.targets:
+            seen.setdefault(t.id, t)
+    return TargetSet(name="+".join(ts.name for ts in sets),
+                     description=" ".join(ts.description for ts in sets),
+                     source=" ".join(ts.source for ts in sets), targets=tuple(seen.values()))

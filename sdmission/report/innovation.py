@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from matplotlib.figure import Figure
 
 from sdmission.constants import (
@@ -10,6 +11,7 @@ from sdmission.constants import (
 )
 from sdmission.report import labels
 from sdmission.report.data import Runs, require, single, years
+from sdmission.report.identity import run_labels
 from sdmission.report.marks import model_source, trajectory
 from sdmission.report.style import (
     LINESTYLES,
@@ -23,7 +25,7 @@ from sdmission.report.style import (
 
 
 @styled
-def innovation_system(data: Runs, *, lang: str = "en") -> Figure:
+def innovation_system(data: Runs, *, lang: str = "en", title: bool = False) -> Figure:
     """Innovation-system functions and route readiness of one scenario (0..1 each).
 
     Parameters
@@ -34,12 +36,19 @@ def innovation_system(data: Runs, *, lang: str = "en") -> Figure:
         a ``member`` dim gives fan charts.
     lang
         ``"en"`` or ``"nl"``.
+    title
+        Put a title on the figure (report output has none).
+
+    A route whose readiness never changes (the conventional route is ready from the start) is
+    not drawn as a flat line; the source line says so.
     """
     labels.check_lang(lang)
     name, ds = single(data, "innovation_system")
     require({name: ds}, ("innovation_function", "readiness"), "innovation_system")
-    title = f"{labels.text('title.innovation', lang)} — {labels.scenario(name, lang)}"
-    fig = new_figure(3.9, title=title)
+    shown = run_labels({name: ds}, lang)[name]
+    fig = new_figure(4.1, title=f"{labels.text('title.innovation', lang)} — {shown}"
+                     if title else None)
+    constant: list[str] = []
     axes = fig.subplots(1, 2, sharey=True)
     panels = ((axes[0], "innovation_function", FUNCTION, "axis.index"),
               (axes[1], "readiness", ROUTE, "axis.readiness"))
@@ -48,6 +57,9 @@ def innovation_system(data: Runs, *, lang: str = "en") -> Figure:
         elements = [str(e) for e in da[dim].values]
         colors = category_colors(dim, elements)
         for i, (e, c) in enumerate(zip(elements, colors, strict=True)):
+            if dim == ROUTE and float(np.ptp(da.sel({dim: e}).values)) < 1e-9:
+                constant.append(labels.element(dim, e, lang))
+                continue
             trajectory(ax, da.sel({dim: e}, drop=True), color=c,
                         label=labels.element(dim, e, lang), gid=f"{dim}:{e}",
                         linestyle=LINESTYLES[i % len(LINESTYLES)], linewidth=1.4)
@@ -61,7 +73,11 @@ def innovation_system(data: Runs, *, lang: str = "en") -> Figure:
         year_axis(ax, float(x[0]), float(x[-1]) + 0.5, nbins=5)
         if lang == "nl":
             ax.yaxis.set_major_formatter(DecimalComma())
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncols=2, fontsize=7,
-                  handlelength=2.6, columnspacing=1.0)
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.09), ncols=2, fontsize=6.5,
+                  handlelength=2.2, columnspacing=0.8)
     axes[1].tick_params(labelleft=True)
-    return finish(fig, lang, [model_source({name: ds}, lang)])
+    parts = [model_source({name: ds}, lang)]
+    if constant:
+        parts.append(labels.text("source.constant_readiness", lang,
+                                 names=labels.join(constant, lang)))
+    return finish(fig, lang, parts)

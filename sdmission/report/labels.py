@@ -24,14 +24,14 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
                                   "Reductie nationale emissies t.o.v. 1990"),
     "var.industry_ghg_reduction_vs_1990": ("Industry GHG reduction vs 1990",
                                            "Reductie industrie-emissies t.o.v. 1990"),
-    "var.circular_share": ("Circular share", "Circulair aandeel"),
+    "var.circular_share": ("Circular share of material input", "Circulair aandeel grondstoffen"),
     "var.public_cost": ("Public cost by instrument", "Publieke kosten per instrument"),
     "var.public_cost_total": ("Net public cost", "Netto publieke kosten"),
     "var.route_emissions": ("Industry CO₂ emissions", "CO₂-emissies industrie"),
     "var.capacity": ("Production capacity", "Productiecapaciteit"),
     "var.readiness": ("Readiness by route", "Gereedheid per route"),
     "var.innovation_function": ("Innovation-system functions", "Functies van het innovatiesysteem"),
-    "var.legitimacy": ("Legitimacy", "Legitimiteit"),
+    "var.legitimacy": ("Legitimacy of the transition", "Legitimiteit van de transitie"),
     "var.levy_revenue": ("CO₂ levy revenue", "Opbrengst CO₂-heffing"),
     "var.captured_co2": ("Captured CO₂", "Afgevangen CO₂"),
     "var.private_investment": ("Private investment", "Private investeringen"),
@@ -48,7 +48,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "cluster.Zeeland_West_Brabant": ("Zeeland-West-Brabant", "Zeeland-West-Brabant"),
     "cluster.Chemelot": ("Chemelot", "Chemelot"),
     "cluster.Noord_Nederland": ("Northern Netherlands", "Noord-Nederland"),
-    "cluster.Cluster_6": ("Dispersed industry (cluster 6)", "Verspreide industrie (cluster 6)"),
+    "cluster.Cluster_6": ("Other industry (outside the five clusters)",
+                          "Overige industrie (buiten de vijf clusters)"),
     # --- routes --------------------------------------------------------------------------------------
     "route.conventional": ("Conventional (fossil)", "Conventioneel (fossiel)"),
     "route.efficiency": ("Efficiency", "Efficiëntie"),
@@ -80,15 +81,25 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "scenario.co2-regulation": ("CO₂ regulation", "CO₂-normering"),
     "scenario.mission-mix": ("Mission mix", "Missiemix"),
     "scenario.topsectors-only": ("Topsectors only", "Alleen topsectoren"),
+    "scenario.ets-high": ("High ETS price", "Hoge ETS-prijs"),
+    "scenario.ets-low": ("Low ETS price", "Lage ETS-prijs"),
+    "scenario.other-sectors-on-target": ("Other sectors on target", "Overige sectoren op koers"),
     # --- axes ----------------------------------------------------------------------------------------
     "axis.year": ("Year", "Jaar"),
     "axis.ghg": ("Mt CO₂-eq/yr", "Mt CO₂-eq/jaar"),
     "axis.co2": ("Mt CO₂/yr", "Mt CO₂/jaar"),
-    "axis.share": ("Share of material input (%)", "Aandeel grondstofinzet (%)"),
-    "axis.index": ("Strength (0–1)", "Sterkte (0–1)"),
+    "axis.share": ("Share of material input", "Aandeel in de grondstofinzet"),
+    "axis.index": ("Index (0–1)", "Index (0–1)"),
     "axis.readiness": ("Readiness (0–1)", "Gereedheid (0–1)"),
-    "axis.meur": ("M€/yr", "M€/jaar"),
-    "axis.npv": ("bn €", "mld €"),
+    "axis.meur": ("mn €₂₀₂₄/yr", "mln €₂₀₂₄/jaar"),
+    "axis.npv": ("bn €₂₀₂₄", "mld €₂₀₂₄"),
+    # --- short panel titles (scenario comparison) ---------------------------------------------------
+    "panel.national_ghg": ("National emissions", "Nationale emissies"),
+    "panel.industry_ghg": ("Industry emissions", "Emissies industrie"),
+    "panel.circular_share": ("Circular share", "Circulair aandeel"),
+    "panel.public_cost_total": ("Net public cost", "Netto publieke kosten"),
+    "panel.private_investment": ("Private investment", "Private investeringen"),
+    "panel.legitimacy": ("Legitimacy", "Legitimiteit"),
     # --- titles --------------------------------------------------------------------------------------
     "title.ghg": ("Greenhouse-gas emissions", "Broeikasgasemissies"),
     "title.circular": ("Circular share of industrial material input",
@@ -104,26 +115,113 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "title.npv": ("NPV {start}–{end} ({rate} %)", "NCW {start}–{end} ({rate} %)"),
     # --- legend entries ------------------------------------------------------------------------------
     "legend.observed": ("Observed", "Waargenomen"),
-    "legend.observed_cmu": ("Observed (Eurostat CMU rate)", "Waargenomen (Eurostat CMU-rate)"),
+    "legend.observed_cmu": ("Eurostat circular material use (other definition)",
+                            "Eurostat circulair materiaalgebruik (andere definitie)"),
     "legend.level_1990": ("1990 level", "Niveau 1990"),
-    "legend.target": ("Target ({name})", "Doel ({name})"),
+    "legend.target": ("Target", "Doel"),
     "legend.captured": ("Captured and stored (not emitted)", "Afgevangen en opgeslagen (niet uitgestoten)"),
     "legend.non_co2": ("Non-CO₂ greenhouse gases", "Overige broeikasgassen (niet-CO₂)"),
     "legend.net_total": ("Net total", "Netto totaal"),
+    "legend.total": ("Total emitted", "Totale uitstoot"),
     "legend.net_zero": ("net zero", "netto nul"),
     "legend.ensemble": ("median, 25–75 % and 5–95 % of {n} members",
                         "mediaan, 25–75 % en 5–95 % van {n} leden"),
     "legend.ensemble_mean": ("ensemble mean of {n} members", "gemiddelde van {n} leden"),
+    # --- uncertainty, sensitivity, discovery and optimiser figures ---------------------------------
+    "legend.fan": ("median; bands: 25–75 % and 5–95 % of {n} futures",
+                   "mediaan; banden: 25–75 % en 5–95 % van {n} toekomsten"),
+    "legend.sobol_st": ("Total effect (ST)", "Totaal effect (ST)"),
+    "legend.sobol_s1": ("First-order effect (S1)", "Eerste-orde-effect (S1)"),
+    "axis.sobol": ("Sobol' index (bars: 95 % interval)", "Sobol-index (streepjes: 95 %-interval)"),
+    "axis.coverage": ("Coverage (share of failing futures inside the box)",
+                      "Dekking (aandeel van de mislukte toekomsten in de box)"),
+    "axis.density": ("Density (share of failing futures in the box)",
+                     "Dichtheid (aandeel mislukte toekomsten in de box)"),
+    "axis.box_limits": ("Box limits, scaled to each uncertainty's sampled range",
+                        "Grenzen van de box, geschaald op het bereik van elke onzekerheid"),
+    "axis.restricted": ("Restricted uncertainties", "Begrensde onzekerheden"),
+    "legend.chosen_box": ("Chosen box", "Gekozen box"),
+    "legend.base_rate": ("Share in the whole ensemble", "Aandeel in het hele ensemble"),
+    "text.no_restriction": ("no restriction: the whole space", "geen beperking: de hele ruimte"),
+    "title.box": ("Box: coverage {coverage}, density {density}, mass {mass}",
+                  "Box: dekking {coverage}, dichtheid {density}, massa {mass}"),
+    "axis.generation": ("Generation of the search", "Generatie van de zoektocht"),
+    "axis.objective": ("Objective (mn €₂₀₂₄)", "Doelfunctie (mln €₂₀₂₄)"),
+    "axis.violation": ("Worst target shortfall (normalised; 0 = met)",
+                       "Grootste tekort op een doel (genormaliseerd; 0 = gehaald)"),
+    "legend.best_feasible": ("Lowest cost so far with every target met",
+                             "Laagste kosten tot nu toe met alle doelen gehaald"),
+    "legend.best_infeasible": ("Best of the generation, targets not yet met",
+                               "Beste van de generatie, doelen nog niet gehaald"),
+    "legend.violation": ("Worst shortfall", "Grootste tekort"),
+    "legend.pareto": ("Trade-off front", "Afwegingsfront"),
+    "pareto.cheapest": ("cheapest", "goedkoopst"),
+    "pareto.lowest": ("lowest", "laagst"),
+    "pareto.knee": ("knee", "knik"),
+    "axis.pareto_x": ("{aggregate} of {metric}, {start}–{end}", "{aggregate} van {metric}, {start}–{end}"),
+    "aggregate.mean": ("Mean", "Gemiddelde"),
+    "aggregate.sum": ("Sum", "Som"),
+    "aggregate.max": ("Maximum", "Maximum"),
+    "aggregate.min": ("Minimum", "Minimum"),
+    "aggregate.final": ("Final value", "Eindwaarde"),
+    "aggregate.cumulative": ("Cumulative", "Cumulatief"),
+    "source.optimiser": ("least-cost search (differential evolution) on the sdmission model, "
+                         "scenario {name}",
+                         "zoektocht naar de laagste kosten (differentiële evolutie) met het "
+                         "sdmission-model, scenario {name}"),
+    "source.all_met": ("every target met", "alle doelen gehaald"),
+    "source.dropped": ("left out as out of reach: {ids}", "weggelaten als onhaalbaar: {ids}"),
+    "source.sobol": ("variance-based sensitivity (Sobol', Saltelli sampling) on the sdmission model",
+                     "variantiegebaseerde gevoeligheid (Sobol, Saltelli-steekproef) met het "
+                     "sdmission-model"),
+    "source.prim": ("scenario discovery (PRIM) over {n} futures of the sdmission model",
+                    "scenario-ontdekking (PRIM) over {n} toekomsten van het sdmission-model"),
+    # --- units for readers (from the model's Vensim units) --------------------------------------------
+    "unit.MtCO2/Year": ("Mt CO₂-eq/yr", "Mt CO₂-eq/jaar"),
+    "unit.MEUR/Year": ("mn €₂₀₂₄/yr", "mln €₂₀₂₄/jaar"),
+    "unit.MEUR": ("mn €₂₀₂₄", "mln €₂₀₂₄"),
+    "unit.EUR/tCO2": ("€₂₀₂₄/t CO₂", "€₂₀₂₄/t CO₂"),
+    "unit.Mt/Year": ("Mt/yr", "Mt/jaar"),
+    "unit.Dmnl": ("Fraction (0–1)", "Fractie (0–1)"),
+    "unit.Year": ("Year", "Jaar"),
     # --- source lines --------------------------------------------------------------------------------
     "source.prefix": ("Source", "Bron"),
-    "source.model": ("sdmission model, scenario(s): {names}", "sdmission-model, scenario('s): {names}"),
+    "source.model": ("model calculation (sdmission) for {names}",
+                     "modelberekening (sdmission) voor {names}"),
+    "source.and": ("and", "en"),
+    "source.constant_readiness": ("readiness not drawn for {names}: constant over the whole run",
+                                  "gereedheid niet getekend voor {names}: de hele periode "
+                                  "constant"),
+    "source.one_scenario": ("the scenario {names}", "het scenario {names}"),
+    "source.scenarios": ("the scenarios {names}", "de scenario's {names}"),
+    "source.prices": ("amounts in euros at 2024 prices", "bedragen in euro's in prijzen van 2024"),
+    "source.legitimacy": ("legitimacy is a model index of societal support, from 0 (none) to 1 (full)",
+                          "legitimiteit is een modelindex voor maatschappelijk draagvlak, van 0 "
+                          "(geen) tot 1 (volledig)"),
+    "source.investment_steps": ("jumps in private investment in 2030 and 2040 follow the scenarios' "
+                                "policy dates (instrument ramps that end in 2030; no new unabated "
+                                "fossil capacity from 2040)",
+                                "sprongen in de private investeringen in 2030 en 2040 volgen de "
+                                "beleidsdata van de scenario's (instrumenten die tot 2030 oplopen; "
+                                "vanaf 2040 geen nieuwe fossiele capaciteit zonder afvang)"),
     "source.ghg": ("observed: CBS/RIVM Emissieregistratie (Klimaatwet scope)",
                    "waarneming: CBS/RIVM Emissieregistratie (reikwijdte Klimaatwet)"),
-    "source.cmu": ("observed: Eurostat circular material use rate (cei_srm030); the model's circular "
-                   "share is its own definition",
-                   "waarneming: Eurostat circular material use rate (cei_srm030); het circulair "
-                   "aandeel van het model volgt een eigen definitie"),
-    "source.targets": ("targets: set '{name}'", "doelen: set '{name}'"),
+    "source.cmu": ("observed: Eurostat, circular material use rate of the whole economy "
+                   "(cei_srm030), a wider definition than the model's circular share of industrial "
+                   "material input, so the two are not expected to coincide",
+                   "waarneming: Eurostat, circulair materiaalgebruik van de hele economie "
+                   "(cei_srm030), ruimer gedefinieerd dan het circulaire aandeel in de "
+                   "grondstofinzet van de industrie in het model; de twee hoeven niet samen te vallen"),
+    "source.targets": ("targets: {name}", "doelen: {name}"),
+    # --- target sets in plain words ------------------------------------------------------------------
+    "targets.design": ("Klimaatwet 2019 and the circular-economy goals",
+                       "Klimaatwet 2019 en de doelen voor de circulaire economie"),
+    "targets.klimaatwet-2023": ("Klimaatwet as amended in 2023", "Klimaatwet zoals gewijzigd in 2023"),
+    "targets.klimaatakkoord-industry": ("Klimaatakkoord goal for industry (35.7 Mt in 2030)",
+                                        "Klimaatakkoord-doel voor de industrie (35,7 Mt in 2030)"),
+    "targets.groene-industriepolitiek": ("mission of Groene Industriepolitiek",
+                                         "missie uit Groene Industriepolitiek"),
+    "targets.industry_reference": ("Klimaatakkoord goal for industry", "Klimaatakkoord-doel industrie"),
 }
 
 
@@ -163,6 +261,50 @@ def scenario(name: str, lang: str = "en") -> str:
         check_lang(lang)
         return name
     return pair[LANGS.index(check_lang(lang))]
+
+
+def join(names: list[str], lang: str = "en") -> str:
+    """``a``, ``a and b``, ``a, b and c`` (``en`` in Dutch)."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {text('source.and', lang)} {names[-1]}"
+
+
+def target_set_name(name: str, lang: str = "en") -> str:
+    """A target set in plain words (a set the table does not know: its name)."""
+    names = [n.strip() for n in name.split("+")]
+    return "; ".join(text(f"targets.{n}", lang) if f"targets.{n}" in LABELS else n for n in names)
+
+
+def unit(units: str, lang: str = "en") -> str:
+    """A Vensim unit (``MtCO2/Year``, ``Dmnl``) as a reader reads it; unknown units as given."""
+    key = f"unit.{units.strip()}"
+    return text(key, lang) if key in LABELS else units.strip()
+
+
+def variable(name: str, lang: str = "en", long_name: str | None = None) -> str:
+    """A result variable or an uncertainty by python name, ``name[element]`` included.
+
+    ``relative_intensity[conventional]`` → ``Relative intensity: Conventional (fossil)``. Names the
+    table does not know use ``long_name`` (the model's) if given, else the name with spaces, first
+    letter capitalised.
+    """
+    base, _, rest = name.partition("[")
+    key = f"var.{base}"
+    if key in LABELS:
+        head = text(key, lang)
+    elif long_name:
+        head = long_name
+    else:
+        head = base.replace("_", " ")
+    head = head[:1].upper() + head[1:]
+    if not rest:
+        return head
+    elements = [e.strip() for e in rest.rstrip("]").split(",")]
+    shown = [next((text(k, lang) for k in (f"{d}.{e}" for d in
+                   ("route", "cluster", "instrument", "function", "sector")) if k in LABELS),
+                  e.replace("_", " ")) for e in elements]
+    return f"{head}: {', '.join(shown)}"
 
 
 def number(value: float, lang: str = "en", digits: int = 1) -> str:

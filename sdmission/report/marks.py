@@ -17,15 +17,22 @@ from sdmission.constants import (
     NATIONAL_GHG_1990_MT,
     TIME,
 )
+from sdmission.errors import InputError
 from sdmission.report import labels
 from sdmission.report.data import Observed, n_members, years
+from sdmission.report.identity import run_labels
 from sdmission.report.style import OBSERVED_COLOR, REFERENCE_COLOR
-from sdmission.study.targets import Target, TargetSet
+from sdmission.study.targets import Target, TargetSet, get_target_set
 
 
 def trajectory(ax: Axes, da: xr.DataArray, *, color: str, label: str, gid: str,
-                scale: float = 1.0, linestyle: Any = "-", linewidth: float = 1.6) -> Line2D:
-    """A time series, or a fan chart (median, 25–75 %, 5–95 %) when ``da`` has members."""
+                scale: float = 1.0, linestyle: Any = "-", linewidth: float = 1.6,
+                zorder: float = 3, history_end: float | None = None) -> Line2D:
+    """A time series, or a fan chart (median, 25–75 %, 5–95 %) when ``da`` has members.
+
+    ``history_end``: the last observed year; bands start there (members agree on the observed
+    past, so the past is drawn as observed data, not as an uncertainty band).
+    """
     extra = [d for d in da.dims if d not in (TIME, MEMBER)]
     if extra:
         raise ValueError(f"trajectory of '{da.name}' has extra dims {extra}; select or sum first")
@@ -33,14 +40,17 @@ def trajectory(ax: Axes, da: xr.DataArray, *, color: str, label: str, gid: str,
     if MEMBER in da.dims and da.sizes[MEMBER] > 1:
         q = da.quantile([0.05, 0.25, 0.5, 0.75, 0.95], dim=MEMBER).transpose("quantile", TIME)
         v = q.values * scale
-        ax.fill_between(x, v[0], v[4], color=color, alpha=0.15, linewidth=0, gid=f"{gid}:band90")
-        ax.fill_between(x, v[1], v[3], color=color, alpha=0.3, linewidth=0, gid=f"{gid}:band50")
+        where = x >= history_end if history_end is not None else None
+        ax.fill_between(x, v[0], v[4], where=where, color=color, alpha=0.15, linewidth=0,
+                        gid=f"{gid}:band90")
+        ax.fill_between(x, v[1], v[3], where=where, color=color, alpha=0.3, linewidth=0,
+                        gid=f"{gid}:band50")
         y = v[2]
     else:
         y = (da.squeeze(MEMBER, drop=True) if MEMBER in da.dims else da).transpose(TIME).values
         y = y * scale
     (line,) = ax.plot(x, y, color=color, label=label, gid=gid, linestyle=linestyle,
-                      linewidth=linewidth, zorder=3)
+                      linewidth=linewidth, zorder=zorder)
     return line
 
 
@@ -106,15 +116,44 @@ def draw_targets(ax: Axes, points: Sequence[tuple[Target, float]], lang: str) ->
 def target_handle(targets: TargetSet, lang: str) -> Line2D:
     return Line2D([], [], linestyle="none", marker="D", markersize=5, markerfacecolor="white",
                   markeredgecolor="black", markeredgewidth=1.1,
-                  label=labels.text("legend.target", lang, name=targets.name))
+                  label=labels.text("legend.target", lang))
 
 
-def model_source(runs: Mapping[str, xr.Dataset], lang: str) -> str:
-    names = ", ".join(labels.scenario(n, lang) for n in runs)
+def targets_source(targets: TargetSet, lang: str, metrics: Sequence[str] | None = None) -> str:
+    """``targets: <the set(s) in plain words>`` for the source line.
+
+    ``metrics``: the target metrics the figure draws; of a combined set (``a+b``) only the sets
+    with a target on them are named. Empty when none is.
+    """
+    names = [n.strip() for n in targets.name.split("+")]
+    if metrics is not None and len(names) > 1:
+        drawn = {t.id for t in targets.targets if t.metric in metrics}
+        names = [n for n in names if _has_target(n, drawn)]
+    if not names:
+        return ""
+    return labels.text("source.targets", lang, name=labels.target_set_name("+".join(names), lang))
+
+
+def _has_target(set_name: str, ids: set[str]) -> bool:
+    try:
+        return any(t.id in ids for t in get_target_set(set_name).targets)
+    except InputError:  # a set made in code, not in the registry
+        return True
+
+
+def model_source(runs: Mapping[str, xr.Dataset], lang: str, *, mean: bool = False) -> str:
+    """``model calculation (sdmission) for the scenario(s) …`` in plain words.
+
+    ``mean``: the figure shows ensemble means (stacks), not the fan's median and bands.
+    """
+    shown = list(run_labels(runs, lang).values())
+    key = "source.one_scenario" if len(shown) == 1 else "source.scenarios"
+    names = labels.text(key, lang, names=labels.join(shown, lang))
     out = labels.text("source.model", lang, names=names)
     n = max(n_members(ds) for ds in runs.values())
     if n > 1:
-        out += f" ({labels.text('legend.ensemble', lang, n=n)})"
+        which = "legend.ensemble_mean" if mean else "legend.ensemble"
+        out += f" ({labels.text(which, lang, n=n)})"
     return out
 
 

@@ -1,20 +1,25 @@
 """Saving figures: the one dpi and metadata policy for every figure sdmission writes.
 
 Raster output is 300 dpi (16 cm at 300 dpi is the report's page width); SVG and PDF carry no date,
-so the same results give the same bytes. Every file is written atomically (:mod:`sdmission.io`).
+so the same results give the same bytes. SVG text is saved as text (``svg.fonttype: none``) and PDF
+fonts as TrueType, so a report author can edit every label; these are read when saving, so they are
+set here rather than only in the drawing style. Every file is written atomically (:mod:`sdmission.io`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Final, cast
 
+import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from sdmission.errors import InputError, Problem
 from sdmission.io import atomic_write
 
 DPI = 300
+SAVE_RC: Final[dict[str, Any]] = {"svg.fonttype": "none", "pdf.fonttype": 42}
 FORMATS = ("png", "svg", "pdf")
 
 
@@ -27,7 +32,8 @@ def save_figure(fig: Figure, path: Path | str) -> Path:
     metadata = {"Date": None} if fmt in ("svg", "pdf") else None
 
     def write(tmp: Path) -> None:
-        fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata)
+        with mpl.rc_context(cast(Any, SAVE_RC)):
+            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata)
 
     return atomic_write(target, write)
 

@@ -1,8 +1,10 @@
 """The report style: page width, palettes, rcParams, figure frame, axes and the source line.
 
 Colour-blind-safe palettes (Okabe & Ito for scenarios, Paul Tol's *muted* for categories); a
-scenario keeps its colour in every figure (:func:`scenario_colors`); line styles vary too, so
-figures survive greyscale printing. Figures are sized for the A4 text width (16 cm,
+scenario keeps its colour in every figure, chosen by its name
+(:func:`sdmission.report.identity.scenario_colors`); line styles vary too, so figures survive
+greyscale printing. Figures carry no title unless asked (report authors write their own
+captions); SVG text stays editable text. Figures are sized for the A4 text width (16 cm,
 :data:`WIDTH_IN`) with 7.5-9 pt text and a wrapped source line underneath (:func:`finish`).
 """
 
@@ -33,7 +35,7 @@ OBSERVED_COLOR: Final = "black"
 REFERENCE_COLOR: Final = "0.35"
 # Okabe & Ito (2008), without black (observed) and yellow (too light for lines on white).
 SCENARIO_COLORS: Final = {
-    "baseline": "#7F7F7F",
+    "baseline": "#5F5F5F",  # dark grey: apart from mission-mix's green under deuteranopia
     "levy-neutralised": "#D55E00",
     "invest-nl": "#56B4E9",
     "procurement": "#CC79A7",
@@ -53,9 +55,11 @@ ROUTE_COLORS: Final = {
     "circular": "#117733",
 }
 # Clusters and functions get hues the route palette does not use, so side-by-side panels never
-# give one colour two meanings (Tol 'light'/'vibrant' subsets; colour-blind safe).
-CLUSTER_PALETTE: Final = ("#332288", "#EE8866", "#882255", "#77AADD", "#999933", "#FFAABB")
-FUNCTION_PALETTE: Final = ("#332288", "#EE7733", "#882255", "#0077BB", "#999933", "#EE3377")
+# give one colour two meanings. Picked from Paul Tol's schemes for the largest smallest distance
+# (CIELAB) between any two colours, in normal vision and simulated deuteranopia (Machado et al.
+# 2009); tests/unit/test_figure_style.py checks it. Clusters and functions never share a figure.
+CLUSTER_PALETTE: Final = ("#332288", "#CC3311", "#33BBEE", "#AA3377", "#BBCC33", "#FFAABB")
+FUNCTION_PALETTE: Final = CLUSTER_PALETTE
 LINESTYLES: Final[tuple[Any, ...]] = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)),
                                       (0, (1, 1)), (0, (8, 2, 2, 2)))
 
@@ -83,22 +87,12 @@ STYLE: Final[dict[str, Any]] = {
     "lines.linewidth": 1.5,
     "hatch.linewidth": 0.6,
     "figure.dpi": 100,
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # text stays text in SVG: report authors can edit every label
+    "pdf.fonttype": 42,
 }
 SOURCE_WRAP: Final = 125  # characters per source line at 6.5 pt over the A4 text width
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-
-
-def scenario_colors(names: Sequence[str]) -> dict[str, str]:
-    """A fixed colour per scenario: shipped scenarios keep theirs; others take free ones in order."""
-    taken = {SCENARIO_COLORS[n] for n in names if n in SCENARIO_COLORS}
-    spare = iter([c for c in (*SCENARIO_COLORS.values(), *MUTED[:-1]) if c not in taken])
-    out: dict[str, str] = {}
-    for n in names:
-        out[n] = SCENARIO_COLORS.get(n) or next(spare, "#000000")
-        taken.add(out[n])
-    return out
 
 
 def category_colors(dim: str, elements: Sequence[str]) -> list[str]:
@@ -123,8 +117,8 @@ def styled(func: Callable[_P, _R]) -> Callable[_P, _R]:
 def new_figure(height: float, *, title: str | None = None) -> Figure:
     """A constrained-layout Figure on the Agg canvas; ``title`` (if any) top left.
 
-    Figures with a shared legend on top get no title (matplotlib's constrained layout does not
-    stack a suptitle and an outside legend); their panel titles name what is shown.
+    Report output has no title; with one, :func:`fig_legend` makes it the shared legend's title
+    (constrained layout does not stack a suptitle and an outside legend on top).
     """
     fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
     FigureCanvasAgg(fig)
@@ -164,9 +158,17 @@ def value_axis(ax: Axes, lang: str, *, percent: bool = False) -> None:
 
 def fig_legend(fig: Figure, handles: Sequence[Artist], ncols: int) -> None:
     """A legend above the panels, with as many columns (up to ``ncols``) as fit the width."""
+    # matplotlib's constrained layout does not stack a suptitle and an outside legend on top:
+    # a title becomes the legend's title instead
+    title = fig.get_suptitle()
+    extra: dict[str, Any] = {}
+    if title:
+        fig.suptitle("")
+        extra = {"title": title, "alignment": "left",
+                 "title_fontproperties": {"size": 9.5, "weight": "bold"}}
     for n in range(max(ncols, 1), 0, -1):
         legend = fig.legend(handles=list(handles), loc="outside upper center", ncols=n,
-                            columnspacing=1.4)
+                            columnspacing=1.4, **extra)
         # no renderer given: the figure's own (its Agg canvas's, see new_figure)
         if n == 1 or legend.get_window_extent().width <= 0.98 * fig.bbox.width:
             return

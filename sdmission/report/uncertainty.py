@@ -1,19 +1,37 @@
-"""Plots of ensembles, sensitivity indices and PRIM boxes: each takes data and returns a Figure.
+"""Figures of ensembles, sensitivity indices and PRIM boxes, in the report style.
 
-Saving is the caller's job. Figures use matplotlib's object API (no pyplot state), so they are
-safe in tests and on headless machines.
+Each takes data and returns a Figure (saving is the caller's job); texts come from the label
+tables in English or Dutch (``lang``), units are the readers' (``Mt CO₂-eq/jaar``), a source line
+says where the numbers come from, scenario colours are the report's (by name). Fan charts draw the
+observed history as observed data: bands start after the last observed year.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import xarray as xr
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from sdmission.constants import MEMBER, SCENARIO, TIME
+from sdmission.report import labels
+from sdmission.report.data import OBSERVED_CMU, OBSERVED_INDUSTRY, OBSERVED_NATIONAL, observed
+from sdmission.report.identity import run_colors, run_labels
+from sdmission.report.marks import draw_targets, ghg_target_value, observed_line, targets_source
+from sdmission.report.style import (
+    LINESTYLES,
+    WIDTH_IN,
+    DecimalComma,
+    finish,
+    new_figure,
+    styled,
+    value_axis,
+    year_axis,
+)
 from sdmission.study.targets import TargetSet
 
 if TYPE_CHECKING:
@@ -21,6 +39,12 @@ if TYPE_CHECKING:
 
 #: Percentiles drawn by fan charts: outer band, inner band, median.
 FAN_PERCENTILES = (5, 25, 50, 75, 95)
+#: Observed series drawn under a fan of the metric (name, scale to the metric's units).
+FAN_HISTORY: Final[dict[str, tuple[str, float]]] = {
+    "national_ghg": (OBSERVED_NATIONAL, 1.0),
+    "industry_ghg": (OBSERVED_INDUSTRY, 1.0),
+    "circular_share": (OBSERVED_CMU, 0.01),
+}
 
 
 def fan_quantiles(da: xr.DataArray) -> xr.DataArray:
@@ -34,12 +58,21 @@ def _percentile(q: xr.DataArray, p: int) -> np.ndarray:
     return np.asarray(q.sel(percentile=p).transpose(TIME).values)
 
 
+def _scenarios(ds: xr.Dataset) -> dict[str, xr.Dataset]:
+    if SCENARIO in ds.dims:
+        return {str(s): ds.sel({SCENARIO: s}) for s in ds[SCENARIO].values}
+    return {str(ds.attrs.get(SCENARIO, SCENARIO)): ds}
+
+
+@styled
 def fan_chart(
     ds: xr.Dataset,
     metrics: Sequence[str],
     *,
     target_set: TargetSet | None = None,
     title: str | None = None,
+    lang: str = "en",
+    history: bool = True,
 ) -> Figure:
     """Fan charts (5–95 % and 25–75 % bands, median) of ``metrics`` for every scenario.
 
@@ -49,137 +82,196 @@ def fan_chart(
         Ensemble results with dims ``(scenario, member, time)`` for each metric (subscripted
         metrics are not accepted: sum or select first).
     metrics
-        Variables to draw, one panel each.
+        Variables to draw, one panel each (two per row).
     target_set
-        Targets on these metrics are drawn as markers at their year and threshold (▲ for ``>=``,
-        ▼ for ``<=``).
+        Targets on these metrics (absolute GHG or circular share) are drawn as the report's
+        diamonds.
     title
-        Figure title.
+        Figure title (report output has none).
+    lang
+        ``"en"`` or ``"nl"``.
+    history
+        Draw the observed series of :data:`FAN_HISTORY`; bands then start after its last year.
     """
+    labels.check_lang(lang)
+    runs = _scenarios(ds)
+    colours = run_colors(runs)
+    names = run_labels(runs, lang)
     n = len(metrics)
     cols = min(n, 2)
-    rows = int(np.ceil(n / cols))
-    fig = Figure(figsize=(6.0 * cols, 3.6 * rows), layout="constrained")
+    rows = int(np.ceil(n / cols)) if n else 1
+    fig = new_figure(2.6 * rows + 0.9, title=title)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    scenarios = [str(s) for s in ds[SCENARIO].values] if SCENARIO in ds.dims else [""]
-    colours = [f"C{i}" for i in range(len(scenarios))]
+    t = np.asarray(ds[TIME].values, dtype=float)
     for ax, metric in zip(axes, metrics, strict=False):  # a grid may have a spare panel
         da = ds[metric]
         extra = [d for d in da.dims if d not in (SCENARIO, MEMBER, TIME)]
         if extra:
             raise ValueError(f"fan_chart needs (scenario, member, time) data; '{metric}' also has "
                              f"{extra}")
+        obs = None
+        if history and metric in FAN_HISTORY:
+            obs_name, scale = FAN_HISTORY[metric]
+            obs = observed(obs_name)
+        after = t >= float(obs.years.max()) if obs is not None else None
         q = fan_quantiles(da)
-        t = np.asarray(ds[TIME].values, dtype=float)
-        for s, colour in zip(scenarios, colours, strict=True):
-            qs = q.sel({SCENARIO: s}) if s else q
-            ax.fill_between(t, _percentile(qs, 5), _percentile(qs, 95), color=colour, alpha=0.15,
-                            linewidth=0)
-            ax.fill_between(t, _percentile(qs, 25), _percentile(qs, 75), color=colour, alpha=0.3,
-                            linewidth=0)
-            ax.plot(t, _percentile(qs, 50), color=colour, linewidth=1.6, label=s or None)
+        for i, (s, colour) in enumerate(colours.items()):
+            qs = q.sel({SCENARIO: s}) if SCENARIO in q.dims else q
+            ax.fill_between(t, _percentile(qs, 5), _percentile(qs, 95), where=after, color=colour,
+                            alpha=0.15, linewidth=0, gid=f"scenario:{s}:band90")
+            ax.fill_between(t, _percentile(qs, 25), _percentile(qs, 75), where=after, color=colour,
+                            alpha=0.3, linewidth=0, gid=f"scenario:{s}:band50")
+            ax.plot(t, _percentile(qs, 50), color=colour, linewidth=1.4, gid=f"scenario:{s}",
+                    linestyle=LINESTYLES[i % len(LINESTYLES)], label=names[s])
+        if obs is not None:
+            observed_line(ax, obs, labels.text("legend.observed", lang), scale=FAN_HISTORY[metric][1])
         if target_set is not None:
-            for tg in target_set.targets:
-                if tg.metric == metric:
-                    ax.plot([tg.year], [tg.threshold], marker="^" if tg.sense == ">=" else "v",
-                            color="black", markersize=8, linestyle="none")
-                    ax.annotate(tg.id, (tg.year, tg.threshold), textcoords="offset points",
-                                xytext=(4, 4), fontsize=7)
-        units = da.attrs.get("units", "")
-        ax.set_title(str(da.attrs.get("long_name", metric)), fontsize=10)
-        ax.set_ylabel(units)
-        ax.set_xlabel("year")
-        ax.grid(alpha=0.3)
+            _fan_targets(ax, metric, target_set, lang)
+        ax.set_title(labels.variable(metric, lang, None if lang == "nl" else
+                                     da.attrs.get("long_name")))
+        units = str(da.attrs.get("units", ""))
+        percent = units == "Dmnl" and metric == "circular_share"
+        ax.set_ylabel(labels.text("axis.share", lang) if percent else labels.unit(units, lang))
+        year_axis(ax, float(t[0]) if obs is None else min(float(t[0]), float(obs.years.min())),
+                  float(t[-1]) + 0.5, nbins=5)
+        value_axis(ax, lang, percent=percent)
     for ax in axes[n:]:
         ax.set_visible(False)
-    if scenarios != [""]:
-        axes[0].legend(fontsize=8, title="median, 25–75 %, 5–95 %", title_fontsize=7)
-    if title:
-        fig.suptitle(title)
-    return fig
+    handles, _ = axes[0].get_legend_handles_labels()
+    if handles:
+        axes[0].legend(handles=handles, loc="best", fontsize=6.5)
+    n_members = int(ds.sizes.get(MEMBER, 1))
+    parts = [labels.text("source.model", lang, names=labels.text(
+        "source.scenarios" if len(runs) > 1 else "source.one_scenario", lang,
+        names=labels.join(list(names.values()), lang)))
+        + f" ({labels.text('legend.fan', lang, n=n_members)})"]
+    if history and any(m in ("national_ghg", "industry_ghg") for m in metrics):
+        parts.append(labels.text("source.ghg", lang))
+    if history and "circular_share" in metrics:
+        parts.append(labels.text("source.cmu", lang))
+    if target_set is not None:
+        parts.append(targets_source(target_set, lang, list(metrics)))
+    return finish(fig, lang, parts)
 
 
-def sobol_bars(indices: xr.Dataset, *, top: int = 15, title: str | None = None) -> Figure:
+def _fan_targets(ax: Axes, metric: str, target_set: TargetSet, lang: str) -> None:
+    if metric in ("national_ghg", "industry_ghg"):
+        panel = metric.split("_")[0]
+        pts = [(tg, v) for tg in target_set.targets if (v := ghg_target_value(tg, panel)) is not None]
+    else:
+        pts = [(tg, tg.threshold) for tg in target_set.targets if tg.metric == metric]
+    draw_targets(ax, pts, lang)
+
+
+@styled
+def sobol_bars(indices: xr.Dataset, *, top: int = 15, title: str | None = None,
+               lang: str = "en", names: Mapping[str, str] | None = None) -> Figure:
     """Ranked bars of first-order (S1) and total-order (ST) Sobol' indices with 95 % intervals.
 
     Parameters
     ----------
     indices
-        From :func:`sdmission.analysis.sensitivity.sobol_indices`: dims ``(metric, uncertainty)`` with
-        ``S1``, ``S1_conf``, ``ST``, ``ST_conf``.
+        From :func:`sdmission.analysis.sensitivity.sobol_indices`: dims ``(metric, uncertainty)``
+        with ``S1``, ``S1_conf``, ``ST``, ``ST_conf``.
     top
         Uncertainties shown per metric (largest ST first).
+    title
+        Figure title (report output has none).
+    lang
+        ``"en"`` or ``"nl"``.
+    names
+        Display names of uncertainties (python name → text); others via
+        :func:`~sdmission.report.labels.variable`.
     """
+    labels.check_lang(lang)
+    shown = dict(names or {})
     metrics = [str(m) for m in indices["metric"].values]
-    fig = Figure(figsize=(6.5 * len(metrics), 0.35 * top + 1.6), layout="constrained")
-    axes = fig.subplots(1, len(metrics), squeeze=False).ravel()
+    fig = new_figure(0.22 * top + 1.5, title=title)
+    fig.set_figwidth(WIDTH_IN)
+    axes = fig.subplots(1, len(metrics), squeeze=False, sharex=True).ravel()
     for ax, m in zip(axes, metrics, strict=True):
         sub = indices.sel(metric=m)
         st = np.nan_to_num(np.asarray(sub["ST"].values, dtype=float), nan=-1.0)
         order = np.argsort(-st)[:top][::-1]
-        labels = [str(x) for x in sub["uncertainty"].values[order]]
+        ticks = [shown.get(str(x)) or labels.variable(str(x), lang)
+                 for x in sub["uncertainty"].values[order]]
         y = np.arange(len(order))
         ax.barh(y + 0.2, sub["ST"].values[order], height=0.4, xerr=sub["ST_conf"].values[order],
-                color="C1", label="total order ST")
+                color="#332288", label=labels.text("legend.sobol_st", lang),
+                error_kw={"linewidth": 0.6})
         ax.barh(y - 0.2, sub["S1"].values[order], height=0.4, xerr=sub["S1_conf"].values[order],
-                color="C0", label="first order S1")
-        ax.set_yticks(y, labels, fontsize=8)
-        ax.set_xlabel("Sobol' index (95 % interval)")
-        name = (str(indices["metric_label"].sel(metric=m).values)
-                if "metric_label" in indices.coords else m)
-        ax.set_title(name, fontsize=10)
+                color="#88CCEE", label=labels.text("legend.sobol_s1", lang),
+                error_kw={"linewidth": 0.6})
+        ax.set_yticks(y, ticks, fontsize=6.5)
+        ax.set_xlabel(labels.text("axis.sobol", lang))
+        ax.set_title(labels.variable(m, lang))
         ax.axvline(0, color="black", linewidth=0.6)
-        ax.grid(axis="x", alpha=0.3)
-    axes[0].legend(fontsize=8, loc="lower right")
-    if title:
-        fig.suptitle(title)
-    return fig
+        ax.grid(False)
+        ax.grid(True, axis="x")
+        if lang == "nl":
+            ax.xaxis.set_major_formatter(DecimalComma())
+    axes[0].legend(loc="lower right", fontsize=6.5)
+    return finish(fig, lang, [labels.text("source.sobol", lang)])
 
 
-def prim_plot(result: PrimResult, *, title: str | None = None) -> Figure:
+@styled
+def prim_plot(result: PrimResult, *, title: str | None = None, lang: str = "en",
+              names: Mapping[str, str] | None = None) -> Figure:
     """PRIM: the peeling trajectory (coverage vs density) and the chosen box's limits.
 
     Parameters
     ----------
     result
         A :class:`sdmission.analysis.discovery.PrimResult`.
+    title
+        Figure title (report output has none).
+    lang
+        ``"en"`` or ``"nl"``.
+    names
+        Display names of uncertainties (python name → text).
     """
-    fig = Figure(figsize=(12, 4.6), layout="constrained")
+    labels.check_lang(lang)
+    shown = dict(names or {})
+    fig = new_figure(3.4, title=title)
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[1, 1.3])
     traj = result.trajectory
-    sc = ax1.scatter([b.coverage for b in traj], [b.density for b in traj],
-                     c=[len(b.restricted) for b in traj], cmap="viridis", s=18)
-    fig.colorbar(sc, ax=ax1, label="restricted dimensions")
+    ax1.plot([b.coverage for b in traj], [b.density for b in traj], color="#332288",
+             marker="o", markersize=2.5, linewidth=0.8)
     ch = result.box
-    ax1.scatter([ch.coverage], [ch.density], s=120, facecolors="none", edgecolors="red",
-                linewidths=1.6, label="chosen box")
-    ax1.set_xlabel("coverage (share of all cases of interest inside the box)")
-    ax1.set_ylabel("density (share of cases of interest in the box)")
+    ax1.plot([ch.coverage], [ch.density], linestyle="none", marker="o", markersize=8,
+             markerfacecolor="none", markeredgecolor="#CC3311", markeredgewidth=1.4,
+             label=labels.text("legend.chosen_box", lang))
+    ax1.set_xlabel(labels.text("axis.coverage", lang), fontsize=7)
+    ax1.set_ylabel(labels.text("axis.density", lang), fontsize=7)
     ax1.set_xlim(0, 1.02)
     ax1.set_ylim(0, 1.02)
-    ax1.axhline(result.base_rate, color="grey", linestyle=":", label="share in the whole ensemble")
-    ax1.legend(fontsize=8, loc="lower left")
-    ax1.grid(alpha=0.3)
+    ax1.axhline(result.base_rate, color="0.35", linestyle=":",
+                label=labels.text("legend.base_rate", lang))
+    ax1.legend(loc="lower left", fontsize=6.5)
+    for axis in (ax1.xaxis, ax1.yaxis):
+        axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0, symbol=" %"))
     dims = list(ch.restricted)
     if dims:
-        y = np.arange(len(dims))
         for k, d in enumerate(dims):
             lo, hi = result.full_range[d]
             blo, bhi = ch.limits[d]
             span = hi - lo if hi > lo else 1.0
-            ax2.plot([0, 1], [k, k], color="lightgrey", linewidth=8, solid_capstyle="butt")
-            ax2.plot([(blo - lo) / span, (bhi - lo) / span], [k, k], color="C3", linewidth=8,
-                     solid_capstyle="butt")
-            ax2.annotate(f"{blo:.3g} – {bhi:.3g}", ((bhi - lo) / span, k), xytext=(4, -3),
-                         textcoords="offset points", fontsize=8)
-        ax2.set_yticks(y, dims, fontsize=8)
-        ax2.set_xlim(0, 1.25)
-        ax2.set_xlabel("box limits, scaled to each uncertainty's sampled range")
+            ax2.plot([0, 1], [k, k], color="0.85", linewidth=7, solid_capstyle="butt")
+            ax2.plot([(blo - lo) / span, (bhi - lo) / span], [k, k], color="#CC3311",
+                     linewidth=7, solid_capstyle="butt")
+            ax2.annotate(f"{labels.number(blo, lang, 3)} – {labels.number(bhi, lang, 3)}",
+                         ((bhi - lo) / span, k), xytext=(4, -3), textcoords="offset points",
+                         fontsize=6.5)
+        ax2.set_yticks(np.arange(len(dims)),
+                       [shown.get(d) or labels.variable(d, lang) for d in dims], fontsize=6.5)
+        ax2.set_xlim(0, 1.35)
+        ax2.set_xticks([0, 0.5, 1])
+        ax2.set_xlabel(labels.text("axis.box_limits", lang), fontsize=7)
+        ax2.grid(False)
     else:
-        ax2.text(0.5, 0.5, "no restriction: the whole space", ha="center", va="center")
+        ax2.text(0.5, 0.5, labels.text("text.no_restriction", lang), ha="center", va="center")
         ax2.set_axis_off()
-    ax2.set_title(f"box: coverage {ch.coverage:.0%}, density {ch.density:.0%}, "
-                  f"mass {ch.mass:.0%}", fontsize=10)
-    if title:
-        fig.suptitle(title)
-    return fig
+    pct = {k: f"{labels.number(100 * v, lang, 0)} %" for k, v in
+           (("coverage", ch.coverage), ("density", ch.density), ("mass", ch.mass))}
+    ax2.set_title(labels.text("title.box", lang, **pct), fontsize=7.5)
+    return finish(fig, lang, [labels.text("source.prim", lang, n=result.n_points)])

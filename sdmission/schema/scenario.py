@@ -208,6 +208,18 @@ class ScenarioFile(Frozen):
         default_factory=dict, description="Exogenous assumptions by py name."
     )
     targets: str | None = Field(None, description="Target set to check (default 'design').")
+    label: str | None = Field(
+        None, min_length=1, max_length=40,
+        description="Display name in English figures (default: the shipped label or the name).",
+    )
+    label_nl: str | None = Field(
+        None, min_length=1, max_length=40,
+        description="Display name in Dutch figures (default: the shipped label or `label`).",
+    )
+    colour: str | None = Field(
+        None, pattern=r"^#[0-9A-Fa-f]{6}$",
+        description="Line colour in figures, '#RRGGBB' (default: a fixed colour per name).",
+    )
 
 
 # --- optional blocks ------------------------------------------------------------------------

@@ -96,7 +96,7 @@ def test_ghg_figure_has_scenarios_observed_reference_and_legend(runs, design):
         assert obs.get_ydata()[0] == pytest.approx(level)
         assert line(ax, "ref1990").get_ydata()[0] == pytest.approx(level)
     texts = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert texts == ["Baseline", "Mission mix", "Observed", "Target (design)"]
+    assert texts == ["Baseline", "Mission mix", "Observed", "Target"]  # no set id in the legend
     assert "Mt CO₂-eq/yr" in national.get_ylabel()
 
 
@@ -335,7 +335,7 @@ def test_label_table_covers_every_element_in_both_languages():
         for e in elements:
             assert f"{dim}.{e}" in labels.LABELS
     assert all(en and nl for en, nl in labels.LABELS.values())
-    assert labels.text("var.circular_share", "nl") == "Circulair aandeel"
+    assert labels.text("var.circular_share", "nl") == "Circulair aandeel grondstoffen"
     assert labels.text("title.ghg", "nl") == "Broeikasgasemissies"
     assert labels.element("route", "new_route") == "new route"
     assert labels.number(35.7, "nl") == "35,7" and labels.number(-1.5, "en") == "\u22121.5"
