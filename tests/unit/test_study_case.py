@@ -107,7 +107,7 @@ def test_engine_choice(tmp_path: Path) -> None:
     assert resolve_engine_name(MODELS / "fn_arith.mdl", "auto") == "batch"
     assert resolve_engine_name(MODELS / "fn_arith.mdl", "pysd") == "pysd"
     # batch asked for explicitly: the model it cannot compile is an error
-    with pytest.raises(UnsupportedFunctionError, match="FORECAST"):
+    with pytest.raises(UnsupportedFunctionError, match="GET TIME VALUE"):
         prepare([unsupported], engine="batch")
 
 
