@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "units",
     "diagram",
     "simulate",
+    "explore",
 )
 
 EXIT_OK = 0

@@ -1,0 +1,239 @@
+"""The explorer's one door into the rest of sdmission.
+
+Everything the explorer needs from the package — loading a scenario, the model's variable table and
+defaults, an engine, running a scenario, target checks, labels and palettes, writing YAML — goes
+through this module, so that a change of the package's internals (``study.prepare``, the engine
+factory, the model reader) is a change here only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from pydantic import TypeAdapter, ValidationError
+
+from sdmission.constants import CLUSTER, MEMBER, TIME
+from sdmission.errors import InputError, Problem
+from sdmission.model.catalogue import Catalogue, load_catalogue
+from sdmission.model.engines.factory import load_engine
+from sdmission.report import labels
+from sdmission.scenario.check import check_scenario, scenario_inputs
+from sdmission.scenario.load import SUFFIXES, Scenario, dump_yaml, load_scenario
+from sdmission.schema import scenario as schema
+from sdmission.study import targets as targets_mod
+
+#: Result variables the page draws (python names of model variables).
+OUTPUTS: tuple[str, ...] = (
+    "national_ghg",
+    "ghg_reduction_vs_1990",
+    "industry_ghg",
+    "industry_ghg_reduction_vs_1990",
+    "route_emissions",
+    "captured_co2",
+    "circular_share",
+    "public_cost",
+)
+
+TargetSet = targets_mod.TargetSet
+TargetCheck = targets_mod.TargetCheck
+text = labels.text
+element_label = labels.element
+scenario_label = labels.scenario
+LANGS = labels.LANGS
+_PATH = TypeAdapter(schema.Path_)
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
+    """A model ready to run: its catalogue, engine and time settings."""
+
+    path: Path
+    catalogue: Catalogue
+    engine: Any
+
+    @property
+    def t0(self) -> float:
+        """INITIAL TIME (Year)."""
+        return float(self.catalogue.time["initial_time"])
+
+    @property
+    def dt(self) -> float:
+        """TIME STEP (Year)."""
+        return float(self.catalogue.time["time_step"])
+
+
+@functools.lru_cache(maxsize=4)
+def open_model(mdl_path: Path, engine: str = "batch") -> Model:
+    """The catalogue and a (cached) engine for a model file."""
+    return Model(path=mdl_path, catalogue=load_catalogue(mdl_path), engine=load_engine(mdl_path, engine))
+
+
+def load(path: Path | str) -> Scenario:
+    """A scenario file with its ``extends`` chain applied (:class:`InputError` on problems)."""
+    return load_scenario(path)
+
+
+def check(scn: Scenario, model: Model) -> list[Problem]:
+    """Every problem of a scenario against the model's variable table."""
+    return check_scenario(scn, model.catalogue)
+
+
+def list_scenarios(folder: Path) -> list[Path]:
+    """Scenario files of a folder that are not abstract, sorted by name."""
+    out: list[Path] = []
+    for p in sorted(folder.glob("*")) if folder.is_dir() else []:
+        if p.suffix not in SUFFIXES:
+            continue
+        try:
+            if not load_scenario(p).abstract:
+                out.append(p)
+        except InputError:
+            continue  # a broken file is listed by `validate`, not offered here
+    return out
+
+
+def controls_of(model: Model) -> list[tuple[str, str, str, tuple[float | None, float | None], tuple[str, ...]]]:
+    """``(py_name, section, units, limits, elements)`` of every lever, then every assumption."""
+    out = []
+    for kind, section in (("lever", "levers"), ("assumption", "assumptions")):
+        for v in model.catalogue.of_kind(kind):  # type: ignore[arg-type]
+            elements = v.coords[v.dims[0]] if len(v.dims) == 1 else ()
+            if len(v.dims) > 1:
+                continue  # no control for a lever with two subscripts (none in the model today)
+            out.append((v.py_name, section, v.units, v.limits, tuple(elements)))
+    return out
+
+
+def model_default(model: Model, name: str) -> Any:
+    """The model's own path for a variable, as a schema path (``{element: path}`` if subscripted).
+
+    Read from the model's compiled form: a ``WITH LOOKUP(Time, …)`` becomes a linear knots path
+    (PySD's lookups interpolate linearly and hold flat beyond their ends, as knots paths do), a
+    number a constant, an array literal one constant per element.
+    """
+    from sdmission.model.engines.batch import ir
+    from sdmission.model.engines.batch.engine import load_ir
+
+    m = getattr(model.engine, "model", None)
+    if not isinstance(m, ir.ModelIR):
+        m = load_ir(model.path)
+    var = m.variables[name]
+    if len(var.components) != 1:
+        raise InputError([Problem(f"'{name}': the explorer cannot read a default defined by element")])
+    expr = var.components[0].expr
+    if isinstance(expr, ir.Num):
+        return float(expr.value)
+    if isinstance(expr, ir.ArrayLit):
+        _shape, values = m.arrays[expr.index]
+        return {e: float(v) for e, v in zip(m.subscripts[var.dims[0]], values, strict=True)}
+    if isinstance(expr, ir.Lookup) and isinstance(expr.x, ir.TimeRef):
+        xs, ys = m.tables[expr.table]
+        return schema.KnotsPath(knots={float(x): float(y) for x, y in zip(xs, ys, strict=True)})
+    raise InputError([Problem(f"'{name}': the explorer cannot read this kind of default ({type(expr).__name__})")])
+
+
+def base_path(scn: Scenario, model: Model, name: str, section: str) -> Any:
+    """The starting scenario's path for a lever/assumption: its own, else the model's default."""
+    own = getattr(scn, section).get(name)
+    if own is None:
+        return model_default(model, name)
+    var = model.catalogue[name]
+    if var.dims and not isinstance(own, dict):
+        return {e: own for e in var.coords[var.dims[0]]}
+    return own
+
+
+def with_changes(scn: Scenario, changes: Mapping[str, Mapping[str, Any]], name: str) -> Scenario:
+    """``scn`` with the plain-data paths of ``changes`` (``{"levers": …, "assumptions": …}``).
+
+    The same merge as ``extends`` (a path replaces the parent's whole path), so the result equals
+    what loading a saved file that extends ``scn`` gives.
+    """
+    parsed: dict[str, dict[str, Any]] = {}
+    problems: list[Problem] = []
+    for section in ("levers", "assumptions"):
+        parsed[section] = dict(getattr(scn, section))
+        for key, plain in changes.get(section, {}).items():
+            try:
+                parsed[section][key] = _PATH.validate_python(plain)
+            except ValidationError as exc:
+                problems.append(Problem(f"{key}: {exc.errors()[0]['msg']}", key=f"{section}.{key}"))
+    if problems:
+        raise InputError(problems)
+    return dataclasses.replace(scn, name=name, levers=parsed["levers"], assumptions=parsed["assumptions"])
+
+
+def run(scn: Scenario, model: Model, fill: Mapping[str, tuple[str, Any]] | None = None) -> xr.Dataset:
+    """Run a checked scenario; the drawn outputs, dims ``(time, <subscripts…>)``.
+
+    The inputs are :func:`sdmission.scenario.check.scenario_inputs` of the scenario, as for
+    ``python -m sdmission run``. ``fill`` (``{name: (section, path)}``, the starting paths of every
+    control) adds the paths the scenario leaves to the model, and every input is passed as a time
+    path: the engine then sees the same set of inputs whatever was changed, so it compiles its
+    program once, and the numbers stay those of the model's own defaults (the tests check that
+    ``run`` on a saved file gives the same numbers bit for bit).
+    """
+    problems = check_scenario(scn, model.catalogue)
+    if problems:
+        raise InputError(problems)
+    full = scn
+    if fill:
+        levers = {k: p for k, (sec, p) in fill.items() if sec == "levers"}
+        assumptions = {k: p for k, (sec, p) in fill.items() if sec == "assumptions"}
+        full = dataclasses.replace(scn, levers={**levers, **scn.levers},
+                                   assumptions={**assumptions, **scn.assumptions})
+    inputs = scenario_inputs(full, model.catalogue)
+    if fill:
+        grid = model.catalogue.time_grid(scn.final_time)
+        inputs = {k: v if TIME in v.dims else v.expand_dims({TIME: grid}).transpose(TIME, ...)
+                  for k, v in inputs.items()}
+    raw = model.engine.run(inputs, return_vars=OUTPUTS, final_time=scn.final_time)
+    return raw.isel({MEMBER: 0}, drop=True) if MEMBER in raw.dims else raw
+
+
+def target_sets() -> dict[str, TargetSet]:
+    """Every shipped target set by name."""
+    return targets_mod.load_target_sets()
+
+
+def check_targets(ds: xr.Dataset, tset: TargetSet) -> list[TargetCheck]:
+    """Target checks of one run (only the targets within the run's years)."""
+    last = float(ds[TIME].max())
+    inside = tuple(t for t in tset.targets if t.year <= last)
+    return targets_mod.check(ds, dataclasses.replace(tset, targets=inside)) if inside else []
+
+
+def scenario_yaml(data: Mapping[str, Any]) -> str:
+    """Plain scenario data as YAML text (the project's writer)."""
+    return dump_yaml(dict(data))
+
+
+def palettes() -> dict[str, Any]:
+    """The report figures' colour-blind-safe colours (Okabe-Ito scenarios, Paul Tol categories)."""
+    try:
+        from sdmission.report import figures as fig
+    except ImportError:  # pragma: no cover - the report package moved; keep the page drawing
+        return {"routes": {}, "muted": [], "scenarios": {}}
+    return {"routes": dict(fig.ROUTE_COLORS), "muted": list(fig.MUTED),
+            "scenarios": dict(fig.SCENARIO_COLORS)}
+
+
+def reference_levels() -> dict[str, float]:
+    """1990 levels (Mt CO2-eq/yr) the reduction targets refer to."""
+    from sdmission.constants import INDUSTRY_GHG_1990_MT, NATIONAL_GHG_1990_MT
+
+    return {"national": NATIONAL_GHG_1990_MT, "industry": INDUSTRY_GHG_1990_MT}
+
+
+def sum_over(da: xr.DataArray, dims: Sequence[str]) -> np.ndarray:
+    """``da`` summed over ``dims`` (those it has), as a float array over the rest."""
+    return np.asarray(da.sum([d for d in dims if d in da.dims]).values, dtype=float)
+
+
+CLUSTER_DIM = CLUSTER
