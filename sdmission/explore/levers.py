@@ -130,11 +130,11 @@ class SettingError(ValueError):
 
 # --- building controls ---------------------------------------------------------------------------
 def nice_step(low: float, high: float) -> float:
-    """A power of ten giving about 100-1000 slider positions over ``[low, high]``."""
+    """A power of ten giving about 1,000-10,000 positions over ``[low, high]`` (1 EUR/t for the levy)."""
     span = high - low
     if not span > 0:
         return 1.0
-    return float(10.0 ** math.floor(math.log10(span / 100.0)))
+    return float(10.0 ** math.floor(math.log10(span / 1000.0)))
 
 
 def make_control(
