@@ -60,11 +60,17 @@ class State:
         self.extra: list[Path] = [start.resolve()]
         self.lock = threading.Lock()
         self._explorers: dict[Path, Explorer] = {}
+        self._files: dict[str, Path] | None = None
         self.start_key = self.key_of(start.resolve())
         self.targets = targets
 
-    def files(self) -> dict[str, Path]:
-        """``{key: path}`` of every scenario on offer (the folder's, the save folder's, opened ones)."""
+    def files(self, refresh: bool = True) -> dict[str, Path]:
+        """``{key: path}`` of every scenario on offer (the folder's, the save folder's, opened ones).
+
+        Listing reads every file of the folders; a lever change uses the last listing instead.
+        """
+        if not refresh and self._files is not None:
+            return self._files
         paths: list[Path] = []
         for folder in dict.fromkeys([self.scenarios_dir.resolve(), self.save_dir.resolve()]):
             paths += [p.resolve() for p in backend.list_scenarios(folder)]
@@ -73,19 +79,23 @@ class State:
         for p in dict.fromkeys(paths):
             key = p.stem if p.stem not in out else str(p)
             out[key] = p
+        self._files = out
         return out
 
     def key_of(self, path: Path) -> str:
         """The key a file is listed under."""
-        for key, p in self.files().items():
-            if p == path:
-                return key
+        for refresh in (False, True):
+            for key, p in self.files(refresh=refresh).items():
+                if p == path:
+                    return key
         raise InputError([backend.Problem(f"not a scenario on offer: {path}")])
 
     def explorer(self, key: str | None) -> Explorer:
         """The explorer of a listed scenario (the start scenario when ``key`` is None)."""
-        files = self.files()
         key = key or self.start_key
+        files = self.files(refresh=False)
+        if key not in files:
+            files = self.files()
         if key not in files:
             raise InputError([backend.Problem(f"unknown scenario '{key}'; allowed: {', '.join(files)}",
                                               key="scenario")])

@@ -169,8 +169,8 @@ def with_changes(scn: Scenario, changes: Mapping[str, Mapping[str, Any]], name: 
     return dataclasses.replace(scn, name=name, levers=parsed["levers"], assumptions=parsed["assumptions"])
 
 
-def run(scn: Scenario, model: Model, fill: Mapping[str, tuple[str, Any]] | None = None) -> xr.Dataset:
-    """Run a checked scenario; the drawn outputs, dims ``(time, <subscripts…>)``.
+class Runner:
+    """Runs of one starting scenario and its variations, with the unchanged inputs prepared once.
 
     The inputs are :func:`sdmission.scenario.check.scenario_inputs` of the scenario, as for
     ``python -m sdmission run``. ``fill`` (``{name: (section, path)}``, the starting paths of every
@@ -179,22 +179,36 @@ def run(scn: Scenario, model: Model, fill: Mapping[str, tuple[str, Any]] | None 
     program once, and the numbers stay those of the model's own defaults (the tests check that
     ``run`` on a saved file gives the same numbers bit for bit).
     """
-    problems = check_scenario(scn, model.catalogue)
-    if problems:
-        raise InputError(problems)
-    full = scn
-    if fill:
+
+    def __init__(self, start: Scenario, model: Model, fill: Mapping[str, tuple[str, Any]]):
+        self.start = start
+        self.model = model
+        self.grid = model.catalogue.time_grid(start.final_time)
         levers = {k: p for k, (sec, p) in fill.items() if sec == "levers"}
         assumptions = {k: p for k, (sec, p) in fill.items() if sec == "assumptions"}
-        full = dataclasses.replace(scn, levers={**levers, **scn.levers},
-                                   assumptions={**assumptions, **scn.assumptions})
-    inputs = scenario_inputs(full, model.catalogue)
-    if fill:
-        grid = model.catalogue.time_grid(scn.final_time)
-        inputs = {k: v if TIME in v.dims else v.expand_dims({TIME: grid}).transpose(TIME, ...)
-                  for k, v in inputs.items()}
-    raw = model.engine.run(inputs, return_vars=OUTPUTS, final_time=scn.final_time)
-    return raw.isel({MEMBER: 0}, drop=True) if MEMBER in raw.dims else raw
+        full = dataclasses.replace(start, levers={**levers, **start.levers},
+                                   assumptions={**assumptions, **start.assumptions})
+        self.base_inputs = self._inputs(full)
+
+    def _inputs(self, scn: Scenario) -> dict[str, xr.DataArray]:
+        inputs = scenario_inputs(scn, self.model.catalogue)
+        return {k: v if TIME in v.dims else v.expand_dims({TIME: self.grid}).transpose(TIME, ...)
+                for k, v in inputs.items()}
+
+    def run(self, scn: Scenario) -> xr.Dataset:
+        """Run ``scn`` (the start with some paths replaced); the drawn outputs, dims ``(time, …)``."""
+        problems = check_scenario(scn, self.model.catalogue)
+        if problems:
+            raise InputError(problems)
+        if scn.final_time != self.start.final_time:
+            raise InputError([Problem("the explorer keeps the starting scenario's final time")])
+        changed = {sec: {k: p for k, p in getattr(scn, sec).items() if p is not getattr(self.start, sec).get(k)}
+                   for sec in ("levers", "assumptions")}
+        inputs = dict(self.base_inputs)
+        if changed["levers"] or changed["assumptions"]:
+            inputs.update(self._inputs(dataclasses.replace(scn, **changed)))
+        raw = self.model.engine.run(inputs, return_vars=OUTPUTS, final_time=scn.final_time)
+        return raw.isel({MEMBER: 0}, drop=True) if MEMBER in raw.dims else raw
 
 
 def target_sets() -> dict[str, TargetSet]:

@@ -53,8 +53,9 @@ class Explorer:
         for name, section, units, limits, elements in backend.controls_of(self.model):
             base = backend.base_path(self.scenario, self.model, name, section)
             self.controls[name] = lv.make_control(name, section, units, limits, base, elements)  # type: ignore[arg-type]
-        self.fill = {c.name: (c.section, c.base) for c in self.controls.values()}
-        self.ghost = backend.run(self.scenario, self.model, self.fill)
+        self.runner = backend.Runner(self.scenario, self.model,
+                                     {c.name: (c.section, c.base) for c in self.controls.values()})
+        self.ghost = self.runner.run(self.scenario)
         self.ghost_series = series(self.ghost)
 
     # --- what the page shows ---------------------------------------------------------------------
@@ -98,7 +99,7 @@ class Explorer:
         """Run the settings; series, target checks (and the starting scenario's), timings."""
         t = time.perf_counter()
         scn = self.scenario_for(settings)
-        ds = backend.run(scn, self.model, self.fill) if settings else self.ghost
+        ds = self.runner.run(scn) if settings else self.ghost
         t_run = time.perf_counter() - t
         tset = self.target_set(target_set)
         out = {"series": series(ds), "targets": targets_payload(backend.check_targets(ds, tset)),

@@ -212,7 +212,9 @@ async function send() {
     const res = await api("/api/run", body);
     showErrors(null);
     if (!S.dirty) {
+      const tDraw = performance.now();
       draw(res);
+      S.lastDrawMs = performance.now() - tDraw;
       S.lastRedrawMs = performance.now() - t0; S.runs += 1;
       S.lastTiming = res.timing_ms;
       $("redraw").textContent = ui("explore.redraw", { ms: Math.round(S.lastRedrawMs) });
