@@ -134,7 +134,8 @@ def model_default(model: Model, name: str) -> Any:
         return {e: float(v) for e, v in zip(m.subscripts[var.dims[0]], values, strict=True)}
     if isinstance(expr, ir.Lookup) and isinstance(expr.x, ir.TimeRef):
         xs, ys = m.tables[expr.table]
-        return schema.KnotsPath(knots={float(x): float(y) for x, y in zip(xs, ys, strict=True)})
+        return schema.KnotsPath.model_validate(
+            {"knots": {float(x): float(y) for x, y in zip(xs, ys, strict=True)}, "interpolation": "linear"})
     raise InputError([Problem(f"'{name}': the explorer cannot read this kind of default ({type(expr).__name__})")])
 
 
@@ -206,7 +207,8 @@ class Runner:
                    for sec in ("levers", "assumptions")}
         inputs = dict(self.base_inputs)
         if changed["levers"] or changed["assumptions"]:
-            inputs.update(self._inputs(dataclasses.replace(scn, **changed)))
+            inputs.update(self._inputs(dataclasses.replace(scn, levers=changed["levers"],
+                                                           assumptions=changed["assumptions"])))
         raw = self.model.engine.run(inputs, return_vars=OUTPUTS, final_time=scn.final_time)
         return raw.isel({MEMBER: 0}, drop=True) if MEMBER in raw.dims else raw
 

@@ -62,7 +62,7 @@ class Explorer:
     def controls_meta(self, lang: str) -> list[dict[str, Any]]:
         """Every control with its label, bounds, units and the starting path by whole year."""
         years = np.arange(math.ceil(self.model.t0), math.floor(self.final_time) + 1, dtype=float)
-        out = []
+        rows: list[tuple[tuple[int, int, int], dict[str, Any]]] = []
         order = {f: i for i, f in enumerate(lv.FAMILY_ORDER)}
         first = {n: i for i, n in enumerate(lv.FIRST_ASSUMPTIONS)}
         for i, c in enumerate(self.controls.values()):
@@ -70,15 +70,14 @@ class Explorer:
                 label = backend.text(f"var.{c.name}", lang)
             except KeyError:
                 label = c.name.replace("_", " ")
-            out.append({
+            rows.append(((order.get(c.family, 99), first.get(c.name, 99), i), {
                 "name": c.name, "section": c.section, "family": c.family, "label": label,
                 "units": c.units, "low": c.low, "high": c.high, "step": c.step, "timed": c.timed,
                 "elements": list(c.elements), "start_default": lv.DEFAULT_START,
                 "start_min": lv.FIRST_START, "start_max": int(self.final_time), "ramp_max": lv.MAX_RAMP,
                 "base_years": _floats(years), "base": _floats(lv.sample(c.base, years, c.elements)),
-                "_order": (order.get(c.family, 99), first.get(c.name, 99), i),
-            })
-        out.sort(key=lambda d: d.pop("_order"))
+            }))
+        out = [row for _, row in sorted(rows, key=lambda r: r[0])]
         return out
 
     # --- running ---------------------------------------------------------------------------------

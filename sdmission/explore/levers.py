@@ -179,7 +179,7 @@ def _all_values(base: Any) -> list[float]:
 def sample(base: Any, times: NDArray[np.float64], elements: Sequence[str] = ()) -> NDArray[np.float64]:
     """The starting path at ``times``; a subscripted one summed over ``elements``. Shape ``(T,)``."""
     if isinstance(base, dict):
-        return np.sum([schema.sample(base[e], times) for e in elements], axis=0)
+        return np.asarray(np.sum([schema.sample(base[e], times) for e in elements], axis=0), dtype=np.float64)
     return schema.sample(base, times)
 
 
@@ -279,7 +279,7 @@ def single_path(
         The model's INITIAL TIME and TIME STEP (Year).
     """
     old = value_at(base, start)
-    grid = t0 + dt * np.arange(max(0, int(round((start - t0) / dt))) + 1)
+    grid = np.asarray(t0 + dt * np.arange(max(0, int(round((start - t0) / dt))) + 1), dtype=np.float64)
     grid = grid[grid < start]
     knots_interp = _knots(base)
     flat = grid.size == 0 or bool(np.all(schema.sample(base, grid) == old))

@@ -39,10 +39,10 @@ def test_path_keeps_the_start_path_before_start_and_reaches_the_level(base, star
     plain = lv.single_path(base, 200.0, start, ramp, T0, DT)
     got = sampled(plain)
     old = schema.sample(base, GRID)
-    before = GRID < start
+    before = start > GRID
     np.testing.assert_array_equal(got[before], old[before])
-    np.testing.assert_allclose(got[GRID >= start + ramp], 200.0, rtol=0, atol=1e-9)
-    inside = (GRID >= start) & (GRID < start + ramp)
+    np.testing.assert_allclose(got[start + ramp <= GRID], 200.0, rtol=0, atol=1e-9)
+    inside = (start <= GRID) & (start + ramp > GRID)
     lo, hi = sorted((lv.value_at(base, start), 200.0))
     assert np.all((got[inside] >= lo - 1e-9) & (got[inside] <= hi + 1e-9))
 

@@ -226,7 +226,7 @@ async function send() {
 }
 
 // --- charts ------------------------------------------------------------------------------------
-function chartSize(el) { const w = Math.max(320, el.parentElement.clientWidth); return { width: w, height: Math.round(Math.min(360, Math.max(240, w * 0.55))) }; }
+function chartSize(el) { const w = Math.max(320, el.parentElement.clientWidth); return { width: w, height: Math.round(Math.min(320, Math.max(220, w * 0.5))) }; }
 
 function axes(yLabel, yDigits) {
   return [
