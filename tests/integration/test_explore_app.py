@@ -133,3 +133,21 @@ def test_any_scenario_can_be_the_start(client: TestClient, save_dir: Path) -> No
     key = client.post("/api/open", json={"path": str(user)}).json()["key"]
     assert client.get(f"/api/meta?scenario={key}").json()["scenario"]["name"] == "user"
     assert client.post("/api/open", json={"path": str(save_dir / 'missing.yaml')}).status_code == 422
+
+
+def test_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["explore", "--help"])
+    assert done.value.code == 0
+    assert "--save-dir" in capsys.readouterr().out
+    assert main(["explore", "no-such-scenario", "--scenarios-dir", str(SCENARIOS)]) == 1
+    err = capsys.readouterr().err
+    assert "unknown scenario 'no-such-scenario'; allowed: base, baseline" in err
+
+
+def test_page_and_vendored_chart_library_are_served(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "/static/uPlot.iife.min.js" in page.text
+    assert "http" not in page.text.replace("http-equiv", ""), "the page must load nothing from outside"
+    for name in ("uPlot.iife.min.js", "uPlot.min.css", "explore.js", "explore.css"):
+        assert client.get(f"/static/{name}").status_code == 200, name
