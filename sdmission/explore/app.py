@@ -35,7 +35,7 @@ STATIC = Path(__file__).parent / "static"
 
 #: Page texts sent to the client (keys of :mod:`sdmission.report.labels`).
 UI_KEYS: tuple[str, ...] = (
-    "explore.title", "explore.start_scenario", "explore.target_set", "explore.language",
+    "explore.title", "explore.start_scenario", "explore.open", "explore.open_placeholder", "explore.target_set", "explore.language",
     "explore.level", "explore.start", "explore.ramp", "explore.marker", "explore.reset",
     "explore.reset_all", "explore.changed", "explore.ghost", "explore.current", "explore.redraw",
     "explore.save", "explore.name", "explore.description", "explore.saved", "explore.targets",
@@ -220,7 +220,8 @@ def create_app(start: Path, *, scenarios_dir: Path, save_dir: Path | None = None
             if not path.is_file():
                 raise InputError([backend.Problem(f"file not found: {path}", key="path")])
             with state.lock:
-                Explorer(path, engine=state.engine)  # reports every problem of the file now
+                if path not in state._explorers:  # reports every problem of the file now
+                    state._explorers[path] = Explorer(path, engine=state.engine)
                 if path not in state.extra:
                     state.extra.append(path)
                 key = state.key_of(path)

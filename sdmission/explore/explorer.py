@@ -56,7 +56,7 @@ class Explorer:
         self.runner = backend.Runner(self.scenario, self.model,
                                      {c.name: (c.section, c.base) for c in self.controls.values()})
         self.ghost = self.runner.run(self.scenario)
-        self.ghost_series = series(self.ghost)
+        self._ghost_targets: dict[str, list[dict[str, Any]]] = {}
 
     # --- what the page shows ---------------------------------------------------------------------
     def controls_meta(self, lang: str) -> list[dict[str, Any]]:
@@ -101,8 +101,10 @@ class Explorer:
         ds = self.runner.run(scn) if settings else self.ghost
         t_run = time.perf_counter() - t
         tset = self.target_set(target_set)
+        if target_set not in self._ghost_targets:
+            self._ghost_targets[target_set] = targets_payload(backend.check_targets(self.ghost, tset))
         out = {"series": series(ds), "targets": targets_payload(backend.check_targets(ds, tset)),
-               "ghost_targets": targets_payload(backend.check_targets(self.ghost, tset))}
+               "ghost_targets": self._ghost_targets[target_set]}
         out["timing_ms"] = {"run": 1000 * t_run, "total": 1000 * (time.perf_counter() - t)}
         return out
 

@@ -146,6 +146,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     # --- the explorer's page (python -m sdmission explore) --------------------------------------------
     "explore.title": ("sdmission explorer", "sdmission-verkenner"),
     "explore.start_scenario": ("Starting scenario", "Startscenario"),
+    "explore.open": ("Open", "Openen"),
+    "explore.open_placeholder": ("or a scenario file…", "of een scenariobestand…"),
     "explore.target_set": ("Target set", "Doelenset"),
     "explore.language": ("Language", "Taal"),
     "explore.level": ("How much", "Hoeveel"),

@@ -158,7 +158,19 @@ def test_levy_language_save_and_rerun(page: Any, server: tuple[str, Path], tmp_p
         np.testing.assert_array_equal(ds["national_ghg"].values, np.asarray(explored["national_ghg"]))
         np.testing.assert_array_equal(ds["circular_share"].values, np.asarray(explored["circular_share"]))
 
-    # 5. reset all: back to the starting scenario
+    # 5. a user's scenario file as the start: the one just saved, which already has the levy
+    pg.fill("[data-testid=open-path]", str(path))
+    pg.click("[data-testid=open-button]")
+    pg.wait_for_function("window.__explore.meta.scenario.name === 'browser-levy'")
+    assert pg.evaluate("Object.keys(window.__explore.settings).length") == 0
+    assert pg.evaluate("window.__explore.meta.ghost.series.national_ghg") == explored["national_ghg"]
+    pg.select_option("[data-testid=scenario]", "baseline")
+    pg.wait_for_function("window.__explore.meta.scenario.name === 'baseline'")
+
+    # 6. reset all: back to the starting scenario
+    pg.fill("[data-testid=lever-co2_levy_tariff-level-num]", "250")
+    pg.dispatch_event("[data-testid=lever-co2_levy_tariff-level-num]", "change")
+    pg.wait_for_function("Object.keys(window.__explore.settings).length === 1")
     runs = pg.evaluate("window.__explore.runs")
     pg.click("[data-testid=reset-all]")
     _settled(pg, runs)

@@ -70,6 +70,8 @@ function buildHeader() {
   $("reset-all").textContent = ui("explore.reset_all");
   $("save-open").textContent = ui("explore.save");
   $("save-button").textContent = ui("explore.save");
+  $("open-button").textContent = ui("explore.open");
+  $("open-path").placeholder = ui("explore.open_placeholder");
   $("lbl-name").textContent = ui("explore.name");
   $("lbl-description").textContent = ui("explore.description");
   $("targets-title").textContent = ui("explore.targets");
@@ -405,6 +407,12 @@ function drawTargets(res) {
 // --- header actions ----------------------------------------------------------------------------
 function wire() {
   $("scenario").onchange = (e) => { S.scenario = e.target.value; $("save-name").value = ""; load(false).catch(showErrors); };
+  $("open-button").onclick = async () => {
+    try {
+      const res = await api("/api/open", { path: $("open-path").value.trim() });
+      S.scenario = res.key; $("save-name").value = ""; await load(false);
+    } catch (e) { showErrors(e); }
+  };
   $("targets").onchange = (e) => { S.targets = e.target.value; load(true).catch(showErrors); };
   $("reset-all").onclick = () => { S.settings = {}; S.timing = {}; buildControls(); updateChanged(); schedule(); };
   $("save-open").onclick = () => { $("save-panel").hidden = !$("save-panel").hidden; };
