@@ -6,6 +6,8 @@ Routes
 ``GET  /api/meta``          ``?scenario=KEY&lang=en|nl``: controls, families, labels, target sets,
                             scenarios, colours, and the starting scenario's run
 ``POST /api/run``           ``{scenario, settings, targets}``: series and the target panel
+``POST /api/band``          ``{scenario, settings, members}``: 5-95 % of national GHG and the
+                            circular share over sampled futures (the optional uncertainty band)
 ``POST /api/save``          ``{scenario, settings, targets, name, description, overwrite}``: writes
                             a scenario YAML that extends the starting one
 ``POST /api/open``          ``{path}``: add a user scenario file to the list
@@ -41,7 +43,7 @@ UI_KEYS: tuple[str, ...] = (
     "explore.save", "explore.name", "explore.description", "explore.saved", "explore.targets",
     "explore.col_target", "explore.col_value", "explore.col_start", "explore.col_met",
     "explore.col_first", "explore.col_gap", "explore.met", "explore.not_met", "explore.never",
-    "explore.total",
+    "explore.total", "explore.band_toggle", "explore.band",
     "title.ghg", "title.wedges", "title.circular", "title.cost", "axis.ghg", "axis.meur",
     "axis.year", "axis.share", "var.national_ghg", "legend.level_1990", "legend.target",
     "legend.non_co2", "legend.captured", "legend.net_total", "legend.net_zero",
@@ -200,6 +202,19 @@ def create_app(start: Path, *, scenarios_dir: Path, save_dir: Path | None = None
             return _error(exc)
         return JSONResponse(out)
 
+    async def band(request: Request) -> Response:
+        try:
+            data = await _body(request)
+            members = data.get("members", 20)
+            if not isinstance(members, int) or isinstance(members, bool) or not 2 <= members <= 200:
+                raise InputError([backend.Problem(f"members must be a whole number in [2, 200], given {members!r}")])
+            with state.lock:
+                ex = state.explorer(data.get("scenario"))
+                out = ex.band(_settings(data), members)
+        except SdmissionError as exc:
+            return _error(exc)
+        return JSONResponse(out)
+
     async def save(request: Request) -> Response:
         try:
             data = await _body(request)
@@ -237,6 +252,7 @@ def create_app(start: Path, *, scenarios_dir: Path, save_dir: Path | None = None
         Route("/favicon.ico", favicon),
         Route("/api/meta", meta),
         Route("/api/run", run, methods=["POST"]),
+        Route("/api/band", band, methods=["POST"]),
         Route("/api/save", save, methods=["POST"]),
         Route("/api/open", open_file, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -190,14 +190,21 @@ class Runner:
         full = dataclasses.replace(start, levers={**levers, **start.levers},
                                    assumptions={**assumptions, **start.assumptions})
         self.base_inputs = self._inputs(full)
+        self._futures: dict[tuple[int, int], dict[str, xr.DataArray]] = {}
 
     def _inputs(self, scn: Scenario) -> dict[str, xr.DataArray]:
         inputs = scenario_inputs(scn, self.model.catalogue)
         return {k: v if TIME in v.dims else v.expand_dims({TIME: self.grid}).transpose(TIME, ...)
                 for k, v in inputs.items()}
 
-    def run(self, scn: Scenario) -> xr.Dataset:
-        """Run ``scn`` (the start with some paths replaced); the drawn outputs, dims ``(time, …)``."""
+    def run(self, scn: Scenario, *, members: int = 0, seed: int = 1,
+            outputs: Sequence[str] = OUTPUTS) -> xr.Dataset:
+        """Run ``scn`` (the start with some paths replaced); dims ``(time, …)``.
+
+        With ``members > 0`` it runs that many sampled futures instead (dims ``(member, time, …)``):
+        the scenario's ``uncertainties:`` block, else every uncertain parameter of the model's
+        parameter table (uniform over its range), Latin hypercube with ``seed``.
+        """
         problems = check_scenario(scn, self.model.catalogue)
         if problems:
             raise InputError(problems)
@@ -209,8 +216,26 @@ class Runner:
         if changed["levers"] or changed["assumptions"]:
             inputs.update(self._inputs(dataclasses.replace(scn, levers=changed["levers"],
                                                            assumptions=changed["assumptions"])))
-        raw = self.model.engine.run(inputs, return_vars=OUTPUTS, final_time=scn.final_time)
+        if members:
+            inputs.update(self.futures(members, seed))
+            return self.model.engine.run(inputs, return_vars=outputs, final_time=scn.final_time)
+        raw = self.model.engine.run(inputs, return_vars=outputs, final_time=scn.final_time)
         return raw.isel({MEMBER: 0}, drop=True) if MEMBER in raw.dims else raw
+
+    def futures(self, members: int, seed: int) -> dict[str, xr.DataArray]:
+        """Engine inputs of ``members`` sampled futures (parameters only; dims ``(member, …)``)."""
+        if (members, seed) not in self._futures:
+            self._futures[(members, seed)] = self._sample(members, seed)
+        return self._futures[(members, seed)]
+
+    def _sample(self, members: int, seed: int) -> dict[str, xr.DataArray]:
+        from sdmission.analysis import uncertainty as unc
+
+        table = unc.load_parameter_table(self.model.path)
+        block = self.start.blocks.get(unc.BLOCK_KEY) or {"defaults": "all"}
+        space = unc.load_uncertainties(block, self.start.file, table)
+        samples = unc.sample(space, members, seed=seed)
+        return unc.engine_inputs(samples["value"], space)
 
 
 def target_sets() -> dict[str, TargetSet]:

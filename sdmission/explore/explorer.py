@@ -108,6 +108,18 @@ class Explorer:
         out["timing_ms"] = {"run": 1000 * t_run, "total": 1000 * (time.perf_counter() - t)}
         return out
 
+    def band(self, settings: Mapping[str, Mapping[str, Any]], members: int = 20) -> dict[str, Any]:
+        """5-95 % of national GHG and the circular share over ``members`` sampled futures."""
+        t = time.perf_counter()
+        ds = self.runner.run(self.scenario_for(settings), members=members,
+                             outputs=("national_ghg", "circular_share"))
+        out: dict[str, Any] = {"members": members, "years": _floats(ds[TIME].values)}
+        for var in ("national_ghg", "circular_share"):
+            q = np.quantile(np.asarray(ds[var].transpose("member", TIME).values, dtype=float), [0.05, 0.95], axis=0)
+            out[var] = {"p05": _floats(q[0]), "p95": _floats(q[1])}
+        out["timing_ms"] = {"total": 1000 * (time.perf_counter() - t)}
+        return out
+
     @staticmethod
     def target_set(name: str) -> backend.TargetSet:
         """A shipped target set (:class:`InputError` for an unknown name)."""

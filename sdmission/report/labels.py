@@ -175,7 +175,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "explore.not_met": ("not met", "niet gehaald"),
     "explore.never": ("never", "nooit"),
     "explore.total": ("total of {n} clusters", "totaal van {n} clusters"),
-    "explore.share_axis": ("%", "%"),
+    "explore.band_toggle": ("Uncertainty band", "Onzekerheidsband"),
+    "explore.band": ("5–95 % of {n} sampled futures", "5–95 % van {n} getrokken toekomsten"),
     # --- source lines --------------------------------------------------------------------------------
     "source.prefix": ("Source", "Bron"),
     "source.model": ("sdmission model, scenario(s): {names}", "sdmission-model, scenario('s): {names}"),

@@ -151,3 +151,11 @@ def test_page_and_vendored_chart_library_are_served(client: TestClient) -> None:
     assert "http" not in page.text.replace("http-equiv", ""), "the page must load nothing from outside"
     for name in ("uPlot.iife.min.js", "uPlot.min.css", "explore.js", "explore.css"):
         assert client.get(f"/static/{name}").status_code == 200, name
+
+
+def test_uncertainty_band(client: TestClient) -> None:
+    res = client.post("/api/band", json={"settings": LEVY_200_FROM_2027, "members": 8}).json()
+    assert res["members"] == 8 and len(res["years"]) == len(res["national_ghg"]["p05"])
+    i = res["years"].index(2050)
+    assert res["national_ghg"]["p05"][i] < res["national_ghg"]["p95"][i]
+    assert client.post("/api/band", json={"members": 1}).status_code == 422

@@ -134,6 +134,14 @@ def test_levy_language_save_and_rerun(page: Any, server: tuple[str, Path], tmp_p
     pg.dispatch_event("[data-testid=lever-innovation_procurement-level-num]", "change")
     _settled(pg, runs)
 
+    # 2b. the optional uncertainty band: sampled futures around the explored path
+    pg.check("[data-testid=band]")
+    pg.wait_for_function("window.__explore.bandRuns > 0 && !window.__explore.bandInflight", timeout=60_000)
+    band = pg.evaluate("window.__explore.band")
+    assert band["members"] == 20
+    assert all(lo <= hi for lo, hi in zip(band["national_ghg"]["p05"], band["national_ghg"]["p95"], strict=True))
+    pg.uncheck("[data-testid=band]")
+
     # 3. language: Dutch labels, same settings and numbers
     runs = pg.evaluate("window.__explore.runs")
     pg.click("[data-testid=lang-nl]")

@@ -17,6 +17,8 @@ const S = {
   result: null,      // last /api/run answer
   inflight: false, dirty: false, t0: null,
   lastRedrawMs: null, runs: 0,
+  band: null, bandOn: false, bandInflight: false, bandDirty: false, bandRuns: 0,
+  bandMembers: 20,
 };
 window.__explore = S;
 
@@ -58,7 +60,8 @@ async function load(keepSettings) {
   document.documentElement.lang = S.lang;
   buildHeader(); buildControls(); buildCharts();
   S.result = null;
-  if (Object.keys(S.settings).length) schedule(); else draw(meta.ghost);
+  if (!keepSettings) S.band = null;
+  if (Object.keys(S.settings).length) schedule(); else { draw(meta.ghost); if (S.bandOn) requestBand(); }
 }
 
 function buildHeader() {
@@ -75,6 +78,7 @@ function buildHeader() {
   $("lbl-name").textContent = ui("explore.name");
   $("lbl-description").textContent = ui("explore.description");
   $("targets-title").textContent = ui("explore.targets");
+  $("lbl-band").textContent = ui("explore.band_toggle");
   $("scenario-description").textContent = m.scenario.description;
   const sel = $("scenario"); sel.innerHTML = "";
   for (const s of m.scenarios) {
@@ -221,11 +225,34 @@ async function send() {
       S.lastTiming = res.timing_ms;
       $("redraw").textContent = ui("explore.redraw", { ms: Math.round(S.lastRedrawMs) });
       $("redraw").dataset.ms = String(S.lastRedrawMs);
+      if (S.bandOn) requestBand();
     } else if (S.t0 === null) S.t0 = t0;  // a newer move is waiting: measure from the older one
   } catch (e) { showErrors(e); }
   S.inflight = false;
   if (S.dirty) send();
 }
+
+async function requestBand() {
+  if (S.bandInflight) { S.bandDirty = true; return; }
+  S.bandInflight = true; S.bandDirty = false;
+  try {
+    const res = await api("/api/band", { scenario: S.scenario, members: S.bandMembers,
+                                         settings: JSON.parse(JSON.stringify(S.settings)) });
+    if (!S.bandDirty && S.bandOn) { S.band = res; S.bandRuns += 1; if (S.result) draw(S.result); }
+  } catch (e) { showErrors(e); }
+  S.bandInflight = false;
+  if (S.bandDirty && S.bandOn) requestBand();
+}
+function bandOf(varName, scale) {
+  const n = S.meta.ghost.series.years.length;
+  if (!S.bandOn || !S.band) return [new Array(n).fill(null), new Array(n).fill(null)];
+  const b = S.band[varName];
+  return [b.p95.map((v) => (v === null ? null : scale * v)), b.p05.map((v) => (v === null ? null : scale * v))];
+}
+const bandSeries = (color) => [
+  { label: ui("explore.band", { n: S.bandMembers }), stroke: color, width: 0.5, points: { show: false }, value: (u, v) => fmt(v, 1) },
+  { label: "", stroke: color, width: 0.5, points: { show: false }, value: (u, v) => fmt(v, 1) },
+];
 
 // --- charts ------------------------------------------------------------------------------------
 function chartSize(el) { const w = Math.max(320, el.parentElement.clientWidth); return { width: w, height: Math.round(Math.min(320, Math.max(220, w * 0.5))) }; }
@@ -310,8 +337,10 @@ function buildCharts() {
              line(ui("explore.current"), OKABE.current, 3),
              line(ui("explore.ghost"), OKABE.ghost, 2, [8, 5]),
              line(ui("legend.level_1990"), OKABE.ref, 1, [2, 4]),
-             pointsOnly(ui("legend.target", { name: S.targets }), OKABE.target)],
-  }, (res) => [years, res.series.national_ghg, ghost.national_ghg, years.map(() => S.meta.reference.national), natT().pts],
+             pointsOnly(ui("legend.target", { name: S.targets }), OKABE.target), ...bandSeries("rgba(0,114,178,0.5)")],
+    bands: [{ series: [5, 6], fill: "rgba(0,114,178,0.15)" }],
+  }, (res) => [years, res.series.national_ghg, ghost.national_ghg, years.map(() => S.meta.reference.national), natT().pts,
+               ...bandOf("national_ghg", 1)],
      () => natT().labels);
   // 2. industry GHG stacked by route (non-CO2 on top), the starting scenario's total as a ghost
   const order = [...routes.map((r) => r.id), "__non_co2"];
@@ -345,8 +374,10 @@ function buildCharts() {
     series: [{ label: ui("axis.year"), value: (u, v) => v },
              line(ui("explore.current"), "#009E73", 3), line(ui("explore.ghost"), OKABE.ghost, 2, [8, 5]),
              line("75 %", OKABE.ref, 1, [2, 4]), line("100 %", OKABE.ref, 1, [2, 4]),
-             pointsOnly(ui("legend.target", { name: S.targets }), OKABE.target)],
-  }, (res) => [years, pct(res.series.circular_share), pct(ghost.circular_share), years.map(() => 75), years.map(() => 100), circT().pts],
+             pointsOnly(ui("legend.target", { name: S.targets }), OKABE.target), ...bandSeries("rgba(0,158,115,0.5)")],
+    bands: [{ series: [6, 7], fill: "rgba(0,158,115,0.15)" }],
+  }, (res) => [years, pct(res.series.circular_share), pct(ghost.circular_share), years.map(() => 75), years.map(() => 100), circT().pts,
+               ...bandOf("circular_share", 100)],
      () => circT().labels);
   // 4. public cost by instrument and the net total
   const muted = pal.muted.length ? pal.muted : ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255"];
@@ -414,6 +445,10 @@ function wire() {
     } catch (e) { showErrors(e); }
   };
   $("targets").onchange = (e) => { S.targets = e.target.value; load(true).catch(showErrors); };
+  $("band").onchange = (e) => {
+    S.bandOn = e.target.checked; S.band = null;
+    if (S.bandOn) requestBand(); else if (S.result) draw(S.result);
+  };
   $("reset-all").onclick = () => { S.settings = {}; S.timing = {}; buildControls(); updateChanged(); schedule(); };
   $("save-open").onclick = () => { $("save-panel").hidden = !$("save-panel").hidden; };
   $("save-button").onclick = async () => {
