@@ -154,107 +154,128 @@ def create_app(start: Path, *, scenarios_dir: Path, save_dir: Path | None = None
                   engine=engine, targets=targets, lang=backend.labels.check_lang(lang))
     state.explorer(None)  # load the model and run the start scenario before the URL is printed
 
-    async def index(request: Request) -> Response:
-        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+    app = Starlette(routes=ROUTES)
+    app.state.explore = state
+    return app
 
-    async def meta(request: Request) -> Response:
-        lang = request.query_params.get("lang") or state.lang
-        try:
-            lang = backend.labels.check_lang(lang)
-            with state.lock:
-                ex = state.explorer(request.query_params.get("scenario") or None)
-                key = state.key_of(ex.start_path)
-                sets = backend.target_sets()
-                tset = request.query_params.get("targets") or state.targets or ex.scenario.targets
-                ev = ex.evaluate({}, tset)
-        except SdmissionError as exc:
-            return _error(exc)
-        files = state.files()
-        return JSONResponse({
-            "lang": lang, "langs": list(backend.LANGS),
-            "scenario": {"key": key, "name": ex.scenario.name, "file": str(ex.start_path),
-                         "label": backend.scenario_label(ex.scenario.name, lang),
-                         "description": ex.scenario.description, "targets": ex.scenario.targets},
-            "scenarios": [{"key": k, "label": backend.scenario_label(p.stem, lang), "file": str(p)}
-                          for k, p in files.items()],
-            "target_sets": [{"name": n, "description": s.description} for n, s in sets.items()],
-            "target_set": tset,
-            "families": [{"id": f, "label": backend.text(f"family.{f}", lang)} for f in lv.FAMILY_ORDER],
-            "controls": ex.controls_meta(lang),
-            "ui": {k: backend.text(k, lang) for k in UI_KEYS},
-            "routes": [{"id": r, "label": backend.element_label("route", r, lang)}
-                       for r in ev["series"]["routes"]],
-            "instruments": [{"id": i, "label": backend.element_label("instrument", i, lang)}
-                            for i in ev["series"]["public_cost"]],
-            "palettes": backend.palettes(),
-            "reference": backend.reference_levels(),
-            "save_dir": str(state.save_dir),
-            "ghost": ev,
-        })
 
-    async def run(request: Request) -> Response:
-        try:
-            data = await _body(request)
-            with state.lock:
-                ex = state.explorer(data.get("scenario"))
-                out = ex.evaluate(_settings(data), str(data.get("targets") or ex.scenario.targets))
-        except SdmissionError as exc:
-            return _error(exc)
-        return JSONResponse(out)
+def _state(request: Request) -> State:
+    state: State = request.app.state.explore
+    return state
 
-    async def band(request: Request) -> Response:
-        try:
-            data = await _body(request)
-            members = data.get("members", 20)
-            if not isinstance(members, int) or isinstance(members, bool) or not 2 <= members <= 200:
-                raise InputError([backend.Problem(f"members must be a whole number in [2, 200], given {members!r}")])
-            with state.lock:
-                ex = state.explorer(data.get("scenario"))
-                out = ex.band(_settings(data), members)
-        except SdmissionError as exc:
-            return _error(exc)
-        return JSONResponse(out)
 
-    async def save(request: Request) -> Response:
-        try:
-            data = await _body(request)
-            with state.lock:
-                ex = state.explorer(data.get("scenario"))
-                path, text = ex.save(_settings(data), name=str(data.get("name") or ""),
-                                     description=str(data.get("description") or ""),
-                                     target_set=data.get("targets"), save_dir=state.save_dir,
-                                     overwrite=bool(data.get("overwrite")))
-        except SdmissionError as exc:
-            return _error(exc)
-        return JSONResponse({"path": str(path), "yaml": text, "key": state.key_of(path)})
+async def index(request: Request) -> Response:
+    return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
-    async def open_file(request: Request) -> Response:
-        try:
-            data = await _body(request)
-            path = Path(str(data.get("path") or "")).expanduser().resolve()
-            if not path.is_file():
-                raise InputError([backend.Problem(f"file not found: {path}", key="path")])
-            with state.lock:
-                if path not in state._explorers:  # reports every problem of the file now
-                    state._explorers[path] = Explorer(path, engine=state.engine)
-                if path not in state.extra:
-                    state.extra.append(path)
-                key = state.key_of(path)
-        except SdmissionError as exc:
-            return _error(exc)
-        return JSONResponse({"key": key})
 
-    async def favicon(request: Request) -> Response:
-        return Response(status_code=204)
+async def meta(request: Request) -> Response:
+    state = _state(request)
+    lang = request.query_params.get("lang") or state.lang
+    try:
+        lang = backend.labels.check_lang(lang)
+        with state.lock:
+            ex = state.explorer(request.query_params.get("scenario") or None)
+            key = state.key_of(ex.start_path)
+            sets = backend.target_sets()
+            tset = request.query_params.get("targets") or state.targets or ex.scenario.targets
+            ev = ex.evaluate({}, tset)
+    except SdmissionError as exc:
+        return _error(exc)
+    files = state.files()
+    return JSONResponse({
+        "lang": lang, "langs": list(backend.LANGS),
+        "scenario": {"key": key, "name": ex.scenario.name, "file": str(ex.start_path),
+                     "label": backend.scenario_label(ex.scenario.name, lang),
+                     "description": ex.scenario.description, "targets": ex.scenario.targets},
+        "scenarios": [{"key": k, "label": backend.scenario_label(p.stem, lang), "file": str(p)}
+                      for k, p in files.items()],
+        "target_sets": [{"name": n, "description": s.description} for n, s in sets.items()],
+        "target_set": tset,
+        "families": [{"id": f, "label": backend.text(f"family.{f}", lang)} for f in lv.FAMILY_ORDER],
+        "controls": ex.controls_meta(lang),
+        "ui": {k: backend.text(k, lang) for k in UI_KEYS},
+        "routes": [{"id": r, "label": backend.element_label("route", r, lang)}
+                   for r in ev["series"]["routes"]],
+        "instruments": [{"id": i, "label": backend.element_label("instrument", i, lang)}
+                        for i in ev["series"]["public_cost"]],
+        "palettes": backend.palettes(),
+        "reference": backend.reference_levels(),
+        "save_dir": str(state.save_dir),
+        "ghost": ev,
+    })
 
-    routes = [
-        Route("/", index),
-        Route("/favicon.ico", favicon),
-        Route("/api/meta", meta),
-        Route("/api/run", run, methods=["POST"]),
-        Route("/api/band", band, methods=["POST"]),
-        Route("/api/save", save, methods=["POST"]),
-        Route("/api/open", open_file, methods=["POST"]),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
-    ]
-    return Starlette(routes=routes)
+
+async def run(request: Request) -> Response:
+    state = _state(request)
+    try:
+        data = await _body(request)
+        with state.lock:
+            ex = state.explorer(data.get("scenario"))
+            out = ex.evaluate(_settings(data), str(data.get("targets") or ex.scenario.targets))
+    except SdmissionError as exc:
+        return _error(exc)
+    return JSONResponse(out)
+
+
+async def band(request: Request) -> Response:
+    state = _state(request)
+    try:
+        data = await _body(request)
+        members = data.get("members", 20)
+        if not isinstance(members, int) or isinstance(members, bool) or not 2 <= members <= 200:
+            raise InputError([backend.Problem(f"members must be a whole number in [2, 200], given {members!r}")])
+        with state.lock:
+            ex = state.explorer(data.get("scenario"))
+            out = ex.band(_settings(data), members)
+    except SdmissionError as exc:
+        return _error(exc)
+    return JSONResponse(out)
+
+
+async def save(request: Request) -> Response:
+    state = _state(request)
+    try:
+        data = await _body(request)
+        with state.lock:
+            ex = state.explorer(data.get("scenario"))
+            path, text = ex.save(_settings(data), name=str(data.get("name") or ""),
+                                 description=str(data.get("description") or ""),
+                                 target_set=data.get("targets"), save_dir=state.save_dir,
+                                 overwrite=bool(data.get("overwrite")))
+    except SdmissionError as exc:
+        return _error(exc)
+    return JSONResponse({"path": str(path), "yaml": text, "key": state.key_of(path)})
+
+
+async def open_file(request: Request) -> Response:
+    state = _state(request)
+    try:
+        data = await _body(request)
+        path = Path(str(data.get("path") or "")).expanduser().resolve()
+        if not path.is_file():
+            raise InputError([backend.Problem(f"file not found: {path}", key="path")])
+        with state.lock:
+            if path not in state._explorers:  # reports every problem of the file now
+                state._explorers[path] = Explorer(path, engine=state.engine)
+            if path not in state.extra:
+                state.extra.append(path)
+            key = state.key_of(path)
+    except SdmissionError as exc:
+        return _error(exc)
+    return JSONResponse({"key": key})
+
+
+async def favicon(request: Request) -> Response:
+    return Response(status_code=204)
+
+
+ROUTES = [
+    Route("/", index),
+    Route("/favicon.ico", favicon),
+    Route("/api/meta", meta),
+    Route("/api/run", run, methods=["POST"]),
+    Route("/api/band", band, methods=["POST"]),
+    Route("/api/save", save, methods=["POST"]),
+    Route("/api/open", open_file, methods=["POST"]),
+    Mount("/static", StaticFiles(directory=STATIC), name="static"),
+]
