@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         settle(lambda: pg.fill("[data-testid=lever-co2_levy_tariff-level]", "200"))
         pg.fill("[data-testid=lever-innovation_procurement-start]", "2025")
         pg.fill("[data-testid=lever-innovation_procurement-ramp]", "5")
-        settle(lambda: pg.fill("[data-testid=lever-innovation_procurement-level]", "1200"))
+        settle(lambda: pg.click("[data-testid=lever-innovation_procurement-double]"))  # 600 -> 1200
+        pg.check("[data-testid=band]")
+        pg.wait_for_function("window.__explore.bandRuns > 0 && !window.__explore.bandInflight", timeout=60_000)
         for family in ("finance", "knowledge", "regulation", "governance"):
             pg.evaluate(f"document.querySelector('details[data-family={family}]').open = false")
         pg.evaluate("document.getElementById('controls').scrollTop = 0; window.scrollTo(0, 0)")

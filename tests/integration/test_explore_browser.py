@@ -128,11 +128,12 @@ def test_levy_language_save_and_rerun(page: Any, server: tuple[str, Path], tmp_p
     redraw = pg.evaluate("window.__explore.lastRedrawMs")
     assert 0 < redraw < REDRAW_BOUND_MS, f"lever change took {redraw:.0f} ms end to end"
 
-    # 2. doubled procurement: type into the number box
+    # 2. doubled procurement: the x2 button doubles the starting scenario's value (5 MEUR/yr)
     runs = pg.evaluate("window.__explore.runs")
-    pg.fill("[data-testid=lever-innovation_procurement-level-num]", "10")
-    pg.dispatch_event("[data-testid=lever-innovation_procurement-level-num]", "change")
+    pg.click("[data-testid=lever-innovation_procurement-double]")
     _settled(pg, runs)
+    assert pg.evaluate("window.__explore.settings.innovation_procurement.level") == 10
+    assert pg.input_value("[data-testid=lever-innovation_procurement-level-num]") == "10"
 
     # 2b. the optional uncertainty band: sampled futures around the explored path
     pg.check("[data-testid=band]")

@@ -159,16 +159,23 @@ function buildControl(c) {
   units.textContent = c.units + (c.elements.length ? " · " + ui("explore.total", { n: c.elements.length }) : "");
   const reset = document.createElement("button"); reset.type = "button"; reset.textContent = "\u21BA " + ui("explore.reset");
   reset.setAttribute("data-testid", `lever-${c.name}-reset`);
-  head.append(name, units, reset); box.appendChild(head);
+  const double = document.createElement("button"); double.type = "button"; double.textContent = "\u00D72";
+  double.title = "2 \u00D7 " + ui("explore.ghost"); double.setAttribute("data-testid", `lever-${c.name}-double`);
+  head.append(name, units, double, reset); box.appendChild(head);
   const d = decimals(c.step);
   const t = timingOf(c);
   const level = S.settings[c.name] ? S.settings[c.name].level : markerValue(c);
-  const lv = rangeRow(ui("explore.level"), c, "level", c.low, c.high, c.step, level, d, (v) => {
+  const lv = rangeRow(ui("explore.level"), c, "level", c.low, c.high, c.step, level, d, (v) => setLevel(v), true);
+  const marker = document.createElement("div"); marker.className = "marker"; lv.track.appendChild(marker);
+  const ref = document.createElement("div"); ref.className = "ref"; ref.setAttribute("data-testid", `lever-${c.name}-ref`);
+  box.append(lv.row, ref);
+  const setLevel = (v) => {
     const tt = timingOf(c); S.settings[c.name] = { level: v, start: tt.start, ramp: tt.ramp };
     delete S.timing[c.name]; refresh(); schedule();
-  }, true);
-  const marker = document.createElement("div"); marker.className = "marker"; lv.track.appendChild(marker);
-  box.appendChild(lv.row);
+  };
+  double.onclick = () => {
+    const v = Math.min(c.high, Math.max(c.low, +(2 * markerValue(c)).toFixed(d))); lv.sync(v); setLevel(v);
+  };
   let st = null, rp = null;
   const onTiming = (key) => (v) => {
     if (S.settings[c.name]) { S.settings[c.name][key] = v; refresh(); schedule(); }
@@ -185,7 +192,10 @@ function buildControl(c) {
     const mv = markerValue(c);
     const pct = (mv - c.low) / (c.high - c.low);
     marker.style.left = `calc(${100 * pct}% + ${8 - 16 * pct}px)`;
+    const tt = timingOf(c);
     marker.title = ui("explore.marker", { value: fmt(mv, d) + " " + c.units });
+    ref.textContent = "\u25BC " + ui("explore.marker", { value: fmt(mv, d) + " " + c.units }) +
+      (c.timed ? " (" + (tt.start + tt.ramp) + ")" : "");
     updateChanged();
   }
   reset.onclick = () => {
@@ -318,14 +328,14 @@ function buildCharts() {
   S.targetsList = S.meta.ghost.targets;
   const routes = S.meta.routes, instruments = S.meta.instruments;
   const pal = S.meta.palettes;
-  const mk = (id, opts, dataFn, labelsFn) => {
+  const mk = (id, opts, dataFn, labelsFn, bandIdx) => {
     const el = $(id);
     el.innerHTML = "";
     opts = Object.assign({ ...chartSize(el), scales: { x: { time: false } }, cursor: { drag: { x: false, y: false } },
                            legend: { live: true } }, opts);
     if (labelsFn) opts.hooks = { draw: [textHook(labelsFn)] };
     const u = new uPlot(opts, dataFn(S.meta.ghost), el);
-    S.charts[id] = { u, dataFn };
+    S.charts[id] = { u, dataFn, bandIdx: bandIdx || [] };
   };
   // 1. national GHG with the 1990 level and the target set
   const natT = () => targetPoints(years, (t) => ghgTargetValue(t, "national"));
@@ -341,7 +351,7 @@ function buildCharts() {
     bands: [{ series: [5, 6], fill: "rgba(0,114,178,0.15)" }],
   }, (res) => [years, res.series.national_ghg, ghost.national_ghg, years.map(() => S.meta.reference.national), natT().pts,
                ...bandOf("national_ghg", 1)],
-     () => natT().labels);
+     () => natT().labels, [5, 6]);
   // 2. industry GHG stacked by route (non-CO2 on top), the starting scenario's total as a ghost
   const order = [...routes.map((r) => r.id), "__non_co2"];
   const colours = Object.assign({ __non_co2: "#BBBBBB" }, pal.routes);
@@ -378,7 +388,7 @@ function buildCharts() {
     bands: [{ series: [6, 7], fill: "rgba(0,158,115,0.15)" }],
   }, (res) => [years, pct(res.series.circular_share), pct(ghost.circular_share), years.map(() => 75), years.map(() => 100), circT().pts,
                ...bandOf("circular_share", 100)],
-     () => circT().labels);
+     () => circT().labels, [6, 7]);
   // 4. public cost by instrument and the net total
   const muted = pal.muted.length ? pal.muted : ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255"];
   mk("chart-cost", {
@@ -396,7 +406,11 @@ function buildCharts() {
 function draw(res) {
   S.result = res;
   S.targetsList = res.targets;
-  for (const c of Object.values(S.charts)) c.u.setData(c.dataFn(res));
+  for (const c of Object.values(S.charts)) {
+    c.u.setData(c.dataFn(res));
+    const rows = c.u.root.querySelectorAll(".u-legend .u-series");
+    c.bandIdx.forEach((si, k) => { if (rows[si]) rows[si].style.display = S.bandOn && S.band && k === 0 ? "" : "none"; });
+  }
   drawTargets(res);
 }
 
