@@ -74,14 +74,22 @@ def open_model(mdl_path: Path, engine: str = "batch") -> Model:
     return Model(path=mdl_path, catalogue=load_catalogue(mdl_path), engine=load_engine(mdl_path, engine))
 
 
+def prepare_start(path: Path | str, engine: str = "batch") -> tuple[Scenario, Model]:
+    """A starting scenario file, checked against its model, and the model ready to run.
+
+    Raises :class:`InputError` with every problem of the file.
+    """
+    scn = load_scenario(path)
+    model = open_model(scn.model_path, engine)
+    problems = check_scenario(scn, model.catalogue)
+    if problems:
+        raise InputError(problems)
+    return scn, model
+
+
 def load(path: Path | str) -> Scenario:
     """A scenario file with its ``extends`` chain applied (:class:`InputError` on problems)."""
     return load_scenario(path)
-
-
-def check(scn: Scenario, model: Model) -> list[Problem]:
-    """Every problem of a scenario against the model's variable table."""
-    return check_scenario(scn, model.catalogue)
 
 
 def list_scenarios(folder: Path) -> list[Path]:

@@ -43,11 +43,7 @@ class Explorer:
 
     def __init__(self, start: Path | str, *, engine: str = "batch"):
         self.start_path = Path(start).resolve()
-        self.scenario = backend.load(self.start_path)
-        self.model = backend.open_model(self.scenario.model_path, engine)
-        problems = backend.check(self.scenario, self.model)
-        if problems:
-            raise InputError(problems)
+        self.scenario, self.model = backend.prepare_start(self.start_path, engine)
         self.final_time = float(self.scenario.final_time or self.model.catalogue.time["final_time"])
         self.controls: dict[str, lv.Control] = {}
         for name, section, units, limits, elements in backend.controls_of(self.model):
