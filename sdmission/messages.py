@@ -37,9 +37,14 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
+def close_matches(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """Up to ``n`` choices close to ``word``, closest first (difflib ratio >= 0.6)."""
+    return difflib.get_close_matches(str(word), [str(c) for c in choices], n=n, cutoff=0.6)
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """The closest choice to ``word``, or None."""
-    found = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    found = close_matches(word, choices, n=1)
     return found[0] if found else None
 
 
@@ -61,3 +66,9 @@ def fmt(
     if suggestion is not None:
         parts.append(f"did you mean '{suggestion}'?")
     return f"{message} ({'; '.join(parts)})" if parts else message
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'y'?)`` for the closest choice to ``word``, or ``""``."""
+    found = did_you_mean(word, choices)
+    return f" (did you mean '{found}'?)" if found else ""

@@ -1,14 +1,15 @@
-"""Safe YAML reading with line numbers.
+"""The one guarded YAML reader (scenario files, the target registry) and the YAML writer.
 
-Scenario files are plain data. Before anything is built we scan the event stream and refuse:
-aliases (``*name``: the way 'billion laughs' bombs expand), any explicit tag other than the
-standard scalar/collection tags (``!!python/object…`` and friends), several documents, and files
-over ``MAX_BYTES``. Only then is the text loaded with ruamel's *safe* loader, and a map from key
+Every YAML file the package reads goes through :func:`read_yaml`; they are plain data. Before
+anything is built we scan the event stream and refuse: aliases (``*name``: the way 'billion laughs'
+bombs expand), any explicit tag other than the standard scalar/collection tags
+(``!!python/object…`` and friends), several documents, and files over ``MAX_BYTES``. Only then is the text loaded with ruamel's *safe* loader, and a map from key
 path to line number built from the composed node tree.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,3 +144,13 @@ def read_yaml(path: Path | str) -> YamlDoc:
     if node is not None:
         _walk(node, data, (), lines)
     return YamlDoc(path=p, text=text, data=data, lines=lines)
+
+
+def dump_yaml(data: Any) -> str:
+    """Plain YAML text of plain data (block style, keys in insertion order)."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    return buf.getvalue()

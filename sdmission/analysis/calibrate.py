@@ -149,7 +149,7 @@ def fit(mdl_path: Path | str, max_evaluations: int = 80) -> Calibration:
     observed = {var: observed_series(var) for var in OBSERVED}
 
     def residuals(x: np.ndarray) -> np.ndarray:
-        params = dict(zip(names, lo + np.clip(x, 0, 1) * (hi - lo)))
+        params = dict(zip(names, lo + np.clip(x, 0, 1) * (hi - lo), strict=True))
         sim = simulate_history(mdl_path, params)
         parts = []
         for var, obs in observed.items():
@@ -158,5 +158,5 @@ def fit(mdl_path: Path | str, max_evaluations: int = 80) -> Calibration:
         return np.concatenate(parts)
 
     res = least_squares(residuals, x0, bounds=(0, 1), max_nfev=max_evaluations, diff_step=0.02)
-    best = dict(zip(names, (lo + res.x * (hi - lo)).round(4)))
+    best = dict(zip(names, (lo + res.x * (hi - lo)).round(4), strict=True))
     return evaluate(mdl_path, best)

@@ -92,6 +92,170 @@ def _box(x: NDArray[np.float64], y: NDArray[np.bool_], lo: NDArray[np.float64],
                mass=n / len(y), n=n)
 
 
+@dataclass(frozen=True)
+class _Data:
+    """The points, the cases of interest and the data's range, shared by the PRIM steps."""
+
+    x: NDArray[np.float64]
+    y: NDArray[np.bool_]
+    labels: Sequence[str]
+    full_lo: NDArray[np.float64]
+    full_hi: NDArray[np.float64]
+
+    def box(self, lo: NDArray[np.float64], hi: NDArray[np.float64]) -> Box:
+        return _box(self.x, self.y, lo, hi, self.labels, self.full_lo, self.full_hi)
+
+
+Bounds = tuple[NDArray[np.float64], NDArray[np.float64]]
+
+
+def _check_inputs(x: NDArray[np.float64], y: NDArray[np.bool_], labels: Sequence[str],
+                  alpha: float, min_mass: float) -> None:
+    problems = []
+    if x.ndim != 2 or y.shape != (x.shape[0],) or x.shape[1] != len(labels):
+        problems.append(Problem(f"PRIM needs x (n, d), y (n,) and d labels (given x {x.shape}, "
+                                f"y {y.shape}, {len(labels)} labels)"))
+    if not 0 < alpha < 0.5:
+        problems.append(Problem(f"alpha must lie in (0, 0.5) (given {alpha})", key="alpha"))
+    if not 0 < min_mass < 1:
+        problems.append(Problem(f"min_mass must lie in (0, 1) (given {min_mass})", key="min-mass"))
+    if problems:
+        raise InputError(problems)
+    if not y.any():
+        raise InputError([Problem("no case of interest in the data: nothing to discover")])
+
+
+def _set_bound(lo: NDArray[np.float64], hi: NDArray[np.float64], j: int, side: str,
+               bound: float) -> None:
+    if side == "low":
+        lo[j] = bound
+    else:
+        hi[j] = bound
+
+
+def _peel_bound(col: NDArray[np.float64], vals: NDArray[np.float64], side: str, discrete: bool,
+                alpha: float) -> float:
+    """The limit that peels the ``alpha`` share (or one value) off one side of a column."""
+    if discrete:
+        return float(vals[1] if side == "low" else vals[-2])
+    q = np.quantile(col, alpha if side == "low" else 1 - alpha)
+    bound = q
+    if side == "low" and not (col < q).any():
+        bound = vals[1]
+    if side == "high" and not (col > q).any():
+        bound = vals[-2]
+    return float(bound)
+
+
+def _best_peel(data: _Data, mask: NDArray[np.bool_], discrete: Sequence[bool], alpha: float,
+               min_keep: int) -> tuple[float, int, int, str, float] | None:
+    """``(density, kept, dim, side, bound)`` of the best peel, or None when none is allowed."""
+    x, y = data.x, data.y
+    best: tuple[float, int, int, str, float] | None = None
+    for j in range(x.shape[1]):
+        col = x[mask, j]
+        vals = np.unique(col)
+        if vals.size < 2:
+            continue
+        for side in ("low", "high"):
+            bound = _peel_bound(col, vals, side, discrete[j], alpha)
+            keep = mask & (x[:, j] >= bound if side == "low" else x[:, j] <= bound)
+            kept = int(keep.sum())
+            if kept < min_keep or kept == int(mask.sum()):
+                continue
+            dens = float(y[keep].mean())
+            if best is None or (dens, kept) > (best[0], best[1]):
+                best = (dens, kept, j, side, bound)
+    return best
+
+
+def _peel(data: _Data, alpha: float, min_mass: float, min_points: int) -> list[Box]:
+    """Step 1: the peeling trajectory, from the box spanning the data."""
+    x = data.x
+    n, d = x.shape
+    lo, hi = data.full_lo.copy(), data.full_hi.copy()
+    discrete = [np.unique(x[:, j]).size <= DISCRETE_MAX for j in range(d)]
+    traj = [data.box(lo, hi)]
+    mask = np.ones(n, dtype=bool)
+    min_keep = max(1, min_points, int(np.ceil(min_mass * n)))
+    while (best := _best_peel(data, mask, discrete, alpha, min_keep)) is not None:
+        _, _, j, side, bound = best
+        _set_bound(lo, hi, j, side, bound)
+        mask = _inside(x, lo, hi)
+        traj.append(data.box(lo, hi))
+    return traj
+
+
+def _choose(traj: Sequence[Box], labels: Sequence[str], min_coverage: float) -> Bounds:
+    """Step 2: the densest box with enough coverage (ties: higher coverage)."""
+    eligible = [k for k, b in enumerate(traj) if b.coverage >= min_coverage] or [0]
+    k = max(eligible, key=lambda i: (traj[i].density, traj[i].coverage))
+    lo = np.array([traj[k].limits[lab][0] for lab in labels])
+    hi = np.array([traj[k].limits[lab][1] for lab in labels])
+    return lo, hi
+
+
+def _best_paste(data: _Data, lo: NDArray[np.float64], hi: NDArray[np.float64],
+                alpha: float) -> tuple[float, int, str, float] | None:
+    """``(density, dim, side, bound)`` of the widening that raises the density most, or None."""
+    x, y = data.x, data.y
+    cur = data.box(lo, hi)
+    best: tuple[float, int, str, float] | None = None
+    for j in range(x.shape[1]):
+        others = np.all(np.delete((x >= lo) & (x <= hi), j, axis=1), axis=1)
+        for side in ("low", "high"):
+            outside = others & ((x[:, j] < lo[j]) if side == "low" else (x[:, j] > hi[j]))
+            if not outside.any():
+                continue
+            vals = np.sort(x[outside, j])
+            step = max(1, int(np.ceil(alpha * max(cur.n, 1))))
+            bound = vals[-min(step, vals.size)] if side == "low" else vals[min(step, vals.size) - 1]
+            nlo, nhi = lo.copy(), hi.copy()
+            _set_bound(nlo, nhi, j, side, bound)
+            dens = float(y[_inside(x, nlo, nhi)].mean())
+            if dens > cur.density + 1e-12 and (best is None or dens > best[0]):
+                best = (dens, j, side, float(bound))
+    return best
+
+
+def _paste(data: _Data, lo: NDArray[np.float64], hi: NDArray[np.float64], alpha: float) -> None:
+    """Step 3: widen the box (in place) while a widening raises its density."""
+    while (best := _best_paste(data, lo, hi, alpha)) is not None:
+        _, j, side, bound = best
+        _set_bound(lo, hi, j, side, bound)
+
+
+def _prune_candidates(data: _Data, lo: NDArray[np.float64], hi: NDArray[np.float64]
+                      ) -> list[tuple[float, float, int]]:
+    """``(p-value, density loss, dim)`` of dropping each restriction of the box."""
+    cur = data.box(lo, hi)
+    hits = int(round(cur.density * cur.n))
+    cands = []
+    for lab in cur.restricted:
+        j = list(data.labels).index(lab)
+        nlo, nhi = lo.copy(), hi.copy()
+        nlo[j], nhi[j] = data.full_lo[j], data.full_hi[j]
+        wider = data.box(nlo, nhi)
+        pval = float(stats.binomtest(hits, cur.n, min(wider.density, 1.0),
+                                     alternative="greater").pvalue) if cur.n else 1.0
+        cands.append((pval, cur.density - wider.density, j))
+    return cands
+
+
+def _prune(data: _Data, lo: NDArray[np.float64], hi: NDArray[np.float64], prune_tol: float,
+           max_p: float) -> None:
+    """Step 4: drop (in place) restrictions that are not significant or barely matter."""
+    while cands := _prune_candidates(data, lo, hi):
+        worst = max(cands)
+        if worst[0] > max_p:
+            j = worst[2]
+        else:
+            loss, j = min((c[1], c[2]) for c in cands)
+            if loss > prune_tol:
+                break
+        lo[j], hi[j] = data.full_lo[j], data.full_hi[j]
+
+
 def prim(
     x: NDArray[np.float64],
     y: NDArray[np.bool_],
@@ -113,117 +277,15 @@ def prim(
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=bool)
-    problems = []
-    if x.ndim != 2 or y.shape != (x.shape[0],) or x.shape[1] != len(labels):
-        problems.append(Problem(f"PRIM needs x (n, d), y (n,) and d labels (given x {x.shape}, "
-                                f"y {y.shape}, {len(labels)} labels)"))
-    if not 0 < alpha < 0.5:
-        problems.append(Problem(f"alpha must lie in (0, 0.5) (given {alpha})", key="alpha"))
-    if not 0 < min_mass < 1:
-        problems.append(Problem(f"min_mass must lie in (0, 1) (given {min_mass})", key="min-mass"))
-    if problems:
-        raise InputError(problems)
-    if not y.any():
-        raise InputError([Problem("no case of interest in the data: nothing to discover")])
-    n, d = x.shape
+    _check_inputs(x, y, labels, alpha, min_mass)
     full_lo, full_hi = x.min(axis=0), x.max(axis=0)
-    lo, hi = full_lo.copy(), full_hi.copy()
-    discrete = [np.unique(x[:, j]).size <= DISCRETE_MAX for j in range(d)]
-    traj = [_box(x, y, lo, hi, labels, full_lo, full_hi)]
-    mask = np.ones(n, dtype=bool)
-    # 1. peeling
-    while True:
-        best: tuple[float, int, int, str, float] | None = None  # density, kept, dim, side, bound
-        for j in range(d):
-            col = x[mask, j]
-            vals = np.unique(col)
-            if vals.size < 2:
-                continue
-            for side in ("low", "high"):
-                if discrete[j]:
-                    bound = vals[1] if side == "low" else vals[-2]
-                else:
-                    q = np.quantile(col, alpha if side == "low" else 1 - alpha)
-                    bound = q
-                    if side == "low" and not (col < q).any():
-                        bound = vals[1]
-                    if side == "high" and not (col > q).any():
-                        bound = vals[-2]
-                keep = mask & (x[:, j] >= bound if side == "low" else x[:, j] <= bound)
-                kept = int(keep.sum())
-                if kept < max(1, min_points, int(np.ceil(min_mass * n))) or kept == int(mask.sum()):
-                    continue
-                dens = float(y[keep].mean())
-                if best is None or (dens, kept) > (best[0], best[1]):
-                    best = (dens, kept, j, side, float(bound))
-        if best is None:
-            break
-        _, _, j, side, bound = best
-        if side == "low":
-            lo[j] = bound
-        else:
-            hi[j] = bound
-        mask = _inside(x, lo, hi)
-        traj.append(_box(x, y, lo, hi, labels, full_lo, full_hi))
-    # 2. choice
-    eligible = [k for k, b in enumerate(traj) if b.coverage >= min_coverage] or [0]
-    k = max(eligible, key=lambda i: (traj[i].density, traj[i].coverage))
-    lo = np.array([traj[k].limits[lab][0] for lab in labels])
-    hi = np.array([traj[k].limits[lab][1] for lab in labels])
-    # 3. pasting
-    while True:
-        cur = _box(x, y, lo, hi, labels, full_lo, full_hi)
-        best_p: tuple[float, int, str, float] | None = None
-        for j in range(d):
-            others = np.all(np.delete((x >= lo) & (x <= hi), j, axis=1), axis=1)
-            for side in ("low", "high"):
-                outside = others & ((x[:, j] < lo[j]) if side == "low" else (x[:, j] > hi[j]))
-                if not outside.any():
-                    continue
-                vals = np.sort(x[outside, j])
-                step = max(1, int(np.ceil(alpha * max(cur.n, 1))))
-                bound = vals[-min(step, vals.size)] if side == "low" else vals[min(step, vals.size) - 1]
-                nlo, nhi = lo.copy(), hi.copy()
-                if side == "low":
-                    nlo[j] = bound
-                else:
-                    nhi[j] = bound
-                dens = float(y[_inside(x, nlo, nhi)].mean())
-                if dens > cur.density + 1e-12 and (best_p is None or dens > best_p[0]):
-                    best_p = (dens, j, side, float(bound))
-        if best_p is None:
-            break
-        _, j, side, bound = best_p
-        if side == "low":
-            lo[j] = bound
-        else:
-            hi[j] = bound
-    # 4. pruning: drop restrictions that are not significant or barely matter
-    while True:
-        cur = _box(x, y, lo, hi, labels, full_lo, full_hi)
-        hits = int(round(cur.density * cur.n))
-        cands = []
-        for lab in cur.restricted:
-            j = list(labels).index(lab)
-            nlo, nhi = lo.copy(), hi.copy()
-            nlo[j], nhi[j] = full_lo[j], full_hi[j]
-            wider = _box(x, y, nlo, nhi, labels, full_lo, full_hi)
-            pval = float(stats.binomtest(hits, cur.n, min(wider.density, 1.0),
-                                         alternative="greater").pvalue) if cur.n else 1.0
-            cands.append((pval, cur.density - wider.density, j))
-        if not cands:
-            break
-        worst = max(cands)
-        if worst[0] > max_p:
-            j = worst[2]
-        else:
-            loss, j = min((c[1], c[2]) for c in cands)
-            if loss > prune_tol:
-                break
-        lo[j], hi[j] = full_lo[j], full_hi[j]
-    chosen = _box(x, y, lo, hi, labels, full_lo, full_hi)
+    data = _Data(x, y, labels, full_lo, full_hi)
+    traj = _peel(data, alpha, min_mass, min_points)  # 1. peeling
+    lo, hi = _choose(traj, labels, min_coverage)  # 2. choice
+    _paste(data, lo, hi, alpha)  # 3. pasting
+    _prune(data, lo, hi, prune_tol, max_p)  # 4. pruning
     return PrimResult(
-        trajectory=tuple(traj), box=chosen, base_rate=float(y.mean()), n_points=n,
+        trajectory=tuple(traj), box=data.box(lo, hi), base_rate=float(y.mean()), n_points=x.shape[0],
         n_interest=int(y.sum()),
         full_range={lab: (float(full_lo[j]), float(full_hi[j])) for j, lab in enumerate(labels)},
         labels=tuple(labels),
@@ -279,6 +341,6 @@ def ensemble_xy(ds: xr.Dataset, checks: xr.Dataset, scenario: str, target: str
         vals = vals.sel({SCENARIO: scenario})
     x = np.asarray(vals.transpose(MEMBER, UNCERTAINTY).values, dtype=float)
     keep = np.all(np.isfinite(x), axis=0) & (np.nanmax(x, axis=0) > np.nanmin(x, axis=0))
-    labels = [str(v) for v, k in zip(vals[UNCERTAINTY].values, keep) if k]
+    labels = [str(v) for v, k in zip(vals[UNCERTAINTY].values, keep, strict=True) if k]
     missed = ~np.asarray(checks["met"].sel({TARGET: target}).transpose(MEMBER).values, dtype=bool)
     return x[:, keep], missed, labels

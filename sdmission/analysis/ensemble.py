@@ -543,7 +543,7 @@ def load_ensemble_scenarios(paths: Sequence[Path | str], *, targets: str | None 
     from sdmission.analysis.uncertainty import BLOCK_KEY, UncertaintiesBlock, load_parameter_table, resolve
     from sdmission.model.catalogue import load_catalogue
     from sdmission.scenario.check import check_scenario, scenario_inputs
-    from sdmission.scenario.load import load_scenario
+    from sdmission.scenario.load import load_scenario, project_table_csv
     from sdmission.study.targets import get_target_set
 
     problems: list[Problem] = []
@@ -562,7 +562,7 @@ def load_ensemble_scenarios(paths: Sequence[Path | str], *, targets: str | None 
         block = scn.blocks.get(BLOCK_KEY) or UncertaintiesBlock(defaults="all")
         link = next((lk for lk in scn.chain if BLOCK_KEY in lk.blocks), scn.chain[0])
         try:
-            space = resolve(block, load_parameter_table(scn.model_path),  # type: ignore[arg-type]
+            space = resolve(block, load_parameter_table(scn.model_path, project_table_csv(scn.model_path)),  # type: ignore[arg-type]
                             source=link.path, line_of=link.doc.line)
             tset = get_target_set(targets or scn.targets)
         except InputError as exc:

@@ -19,7 +19,8 @@ A scenario file may say::
           values: [3, 6, 10]
           weights: [1, 2, 1]               # default: equal
 
-Defaults come from the parameter table (``models/parameters.csv``, columns name, element, value,
+Defaults come from the parameter table (:mod:`sdmission.analysis.parameter_table`; e.g.
+``models/parameters.csv``, columns name, element, value,
 units, low, high, kind, source): ``low``/``high`` are the table's range, ``mode`` and ``mean`` the
 model's value, ``sd`` a quarter of the range. An entry without ``element`` on a subscripted parameter
 stands for every element, each sampled independently with its own table range (unless ``low``/
@@ -35,210 +36,45 @@ uncertainty they have in common (common random numbers): same seed, same futures
 
 from __future__ import annotations
 
-import csv
-import difflib
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Any, Final
 
 import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 from scipy import stats
 from scipy.stats import qmc
 
+from sdmission.analysis.parameter_table import (
+    ParameterTable,
+    TableRow,
+    element_index,
+)
+from sdmission.analysis.parameter_table import load_parameter_table as load_parameter_table
+from sdmission.analysis.parameter_table import read_table_csv as read_table_csv
 from sdmission.constants import MEMBER, SCENARIO
-from sdmission.errors import InputError, ModelError, Problem
+from sdmission.errors import InputError, Problem
+from sdmission.messages import did_you_mean, fmt
+from sdmission.schema.problems import keys_at, validation_problems
+from sdmission.schema.uncertainties import (
+    BLOCK_KEY,
+    SAMPLERS,
+    Distribution,
+    Sampler,
+    UncertaintiesBlock,
+    UncertaintyEntry,
+)
+from sdmission.yamlio import KeyPath
 
 #: Name of the dim that enumerates uncertainties in input Datasets.
 UNCERTAINTY: Final = "uncertainty"
 #: Table kinds that may be sampled.
 UNCERTAIN_KINDS: Final = ("parameter", "calibrated")
-#: Scenario-file key of the block.
-BLOCK_KEY: Final = "uncertainties"
-
-Distribution = Literal["uniform", "triangular", "truncnormal", "discrete"]
-Sampler = Literal["lhs", "sobol", "mc"]
-SAMPLERS: Final[tuple[str, ...]] = ("lhs", "sobol", "mc")
-
-Number = Annotated[float, Field(strict=False, allow_inf_nan=False)]
-_ONLY_FOR: Final[dict[str, tuple[str, ...]]] = {
-    "low": ("uniform", "triangular", "truncnormal"),
-    "high": ("uniform", "triangular", "truncnormal"),
-    "mode": ("triangular",),
-    "mean": ("truncnormal",),
-    "sd": ("truncnormal",),
-    "values": ("discrete",),
-    "weights": ("discrete",),
-}
-
-
-# --------------------------------------------------------------------------------------------------
-# Schema of the block (frozen, unknown keys rejected)
-# --------------------------------------------------------------------------------------------------
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class UncertaintyEntry(_Frozen):
-    """One uncertain parameter (or one element of it) and its distribution."""
-
-    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="PySD python name.")
-    element: str | None = Field(
-        None, description="Element of a subscripted parameter ('a' or 'a,b'); omitted = every element."
-    )
-    distribution: Distribution = Field("uniform", description="Distribution family.")
-    low: Number | None = Field(None, description="Lower bound (default: the table's low).")
-    high: Number | None = Field(None, description="Upper bound (default: the table's high).")
-    mode: Number | None = Field(None, description="Triangular mode (default: the model's value).")
-    mean: Number | None = Field(None, description="Truncated-normal mean (default: model value).")
-    sd: Number | None = Field(None, gt=0, description="Truncated-normal sd (default: range / 4).")
-    values: tuple[Number, ...] | None = Field(None, min_length=1, description="Discrete values.")
-    weights: tuple[Annotated[float, Field(ge=0, allow_inf_nan=False)], ...] | None = Field(
-        None, description="Discrete weights (default: equal); normalised to sum 1."
-    )
-
-    @model_validator(mode="after")
-    def _keys_fit_distribution(self) -> UncertaintyEntry:
-        wrong = [k for k, fams in _ONLY_FOR.items()
-                 if getattr(self, k) is not None and self.distribution not in fams]
-        if wrong:
-            raise ValueError(
-                f"key(s) {', '.join(wrong)} do not apply to distribution '{self.distribution}' "
-                f"(given {', '.join(wrong)}; allowed for {self.distribution}: "
-                f"{', '.join(k for k, f in _ONLY_FOR.items() if self.distribution in f) or 'none'})"
-            )
-        if self.distribution == "discrete":
-            if self.values is None:
-                raise ValueError("distribution 'discrete' needs 'values' (a list of numbers)")
-            if self.weights is not None:
-                if len(self.weights) != len(self.values):
-                    raise ValueError(
-                        f"'weights' must have one entry per value (given {len(self.weights)} "
-                        f"weights for {len(self.values)} values)")
-                if sum(self.weights) <= 0:
-                    raise ValueError("'weights' must not all be zero")
-        return self
-
-
-class UncertaintiesBlock(_Frozen):
-    """The ``uncertainties:`` block of a scenario file."""
-
-    defaults: Literal["all", "none"] = Field(
-        "none", description="'all': every uncertain row of the parameter table, uniform low..high."
-    )
-    exclude: tuple[str, ...] = Field(
-        (), description="Parameters (py names) left out of 'defaults: all'."
-    )
-    parameters: tuple[UncertaintyEntry, ...] = Field(
-        (), description="Explicit entries; they replace the default entry of the same parameter."
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# Parameter table
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TableRow:
-    """One row of the parameter table (see :mod:`sdmission.model.parameters`)."""
-
-    name: str
-    element: str
-    value: float
-    units: str
-    low: float
-    high: float
-    kind: str
-
-
-@dataclass(frozen=True)
-class ParameterTable:
-    """The parameter table of one model plus the subscript layout of its parameters.
-
-    ``layout[name] = (dims, coords)`` for subscripted parameters, with ``coords`` one tuple of
-    element names per dim; scalars are absent.
-    """
-
-    rows: tuple[TableRow, ...]
-    source: str
-    layout: Mapping[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = field(
-        default_factory=dict)
-
-    def by_name(self) -> dict[str, list[TableRow]]:
-        """Rows grouped by parameter, in table order."""
-        out: dict[str, list[TableRow]] = {}
-        for r in self.rows:
-            out.setdefault(r.name, []).append(r)
-        return out
-
-    def default_array(self, name: str) -> xr.DataArray:
-        """The model's value of ``name`` (0-d, or with its subscript dims)."""
-        rows = self.by_name()[name]
-        if name not in self.layout:
-            return xr.DataArray(rows[0].value)
-        dims, coords = self.layout[name]
-        arr = np.full(tuple(len(c) for c in coords), np.nan)
-        for r in rows:
-            arr[_index(r.element, coords)] = r.value
-        return xr.DataArray(arr, dims=dims, coords={d: list(c) for d, c in zip(dims, coords)})
-
-
-def _index(element: str, coords: Sequence[Sequence[str]]) -> tuple[int, ...]:
-    parts = element.split(",")
-    return tuple(list(c).index(p) for p, c in zip(parts, coords, strict=True))
-
-
-def read_table_csv(path: Path | str) -> tuple[TableRow, ...]:
-    """Rows of a parameter-table CSV (``models/parameters.csv`` layout)."""
-    p = Path(path)
-    rows: list[TableRow] = []
-    with p.open(newline="", encoding="utf-8") as fh:
-        for i, r in enumerate(csv.DictReader(fh), start=2):
-            try:
-                rows.append(TableRow(r["name"], r["element"] or "", float(r["value"]), r["units"],
-                                     float(r["low"]), float(r["high"]), r["kind"]))
-            except (KeyError, ValueError) as exc:
-                raise InputError([Problem(f"unreadable parameter-table row ({exc})", p, i)]) from None
-    return tuple(rows)
-
-
-def load_parameter_table(mdl_path: Path | str) -> ParameterTable:
-    """The parameter table of a model.
-
-    Uses ``parameters.csv`` beside the model when it exists (the project model's generated table),
-    else builds the table from the tags in the model's comments. Subscript layout comes from the
-    model's variable catalogue.
-    """
-    from sdmission.model.catalogue import load_catalogue
-
-    mdl = Path(mdl_path)
-    csv_path = mdl.with_name("parameters.csv")
-    if csv_path.is_file() and mdl.name == "sdmission.mdl":
-        rows = read_table_csv(csv_path)
-        source = str(csv_path)
-    else:
-        from sdmission.model.parameters import parameter_table
-
-        rows = tuple(TableRow(p.name, p.element, p.value, p.units, p.low, p.high, p.kind)
-                     for p in parameter_table(mdl))
-        source = str(mdl)
-    cat = load_catalogue(mdl)
-    layout: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {}
-    for name in {r.name for r in rows}:
-        if name not in cat:
-            raise ModelError(f"parameter table {source} names '{name}', which {mdl} does not define")
-        var = cat[name]
-        if var.dims:
-            layout[name] = (tuple(var.dims), tuple(tuple(var.coords[d]) for d in var.dims))
-    return ParameterTable(rows=rows, source=source, layout=layout)
-
 
 # --------------------------------------------------------------------------------------------------
 # Resolved uncertainties
@@ -324,7 +160,7 @@ class UncertaintySpace:
         raise KeyError(label)
 
 
-LineOf = Callable[[tuple[Any, ...]], "int | None"]
+LineOf = Callable[[KeyPath], "int | None"]
 
 
 def load_uncertainties(
@@ -333,7 +169,7 @@ def load_uncertainties(
     table: ParameterTable,
     *,
     line_of: LineOf | None = None,
-    prefix: tuple[Any, ...] = (BLOCK_KEY,),
+    prefix: KeyPath = (BLOCK_KEY,),
 ) -> UncertaintySpace:
     """Validate an ``uncertainties:`` mapping and resolve it against the parameter table.
 
@@ -359,10 +195,13 @@ def load_uncertainties(
     if isinstance(mapping, UncertaintiesBlock):
         block = mapping
     else:
+        data = mapping if mapping is not None else {}
         try:
-            block = UncertaintiesBlock.model_validate(mapping if mapping is not None else {})
+            block = UncertaintiesBlock.model_validate(data)
         except ValidationError as exc:
-            raise InputError(_validation_problems(exc, source, lines, prefix)) from None
+            raise InputError(validation_problems(
+                exc, data, file=source, line_of=lines, prefix=prefix,
+                allowed_for=functools.partial(keys_at, UncertaintiesBlock))) from None
     return resolve(block, table, source=source, line_of=lines, prefix=prefix)
 
 
@@ -372,65 +211,98 @@ def resolve(
     *,
     source: Path | str | None = None,
     line_of: LineOf | None = None,
-    prefix: tuple[Any, ...] = (BLOCK_KEY,),
+    prefix: KeyPath = (BLOCK_KEY,),
 ) -> UncertaintySpace:
     """Resolve a validated block against ``table`` (see :func:`load_uncertainties`)."""
-    lines: LineOf = line_of or (lambda _k: None)
+    report = _Report(source, line_of or (lambda _k: None), prefix)
     groups = table.by_name()
     uncertain = {n: rows for n, rows in groups.items() if rows[0].kind in UNCERTAIN_KINDS}
-    problems: list[Problem] = []
-
-    def problem(msg: str, keys: tuple[Any, ...]) -> None:
-        kp = (*prefix, *keys)
-        problems.append(Problem(msg, source, lines(kp), ".".join(map(str, kp))))
-
-    chosen: dict[tuple[str, str], Uncertainty] = {}
-    if block.defaults == "all":
-        for i, name in enumerate(block.exclude):
-            if name not in uncertain:
-                problem(_unknown(name, uncertain, groups), ("exclude", i))
-        for name, rows in uncertain.items():
-            if name in block.exclude:
-                continue
-            for r in rows:
-                if r.high > r.low:
-                    chosen[(name, r.element)] = _from_row(r)
-    elif block.exclude:
-        problem("'exclude' only applies with 'defaults: all' (given defaults: none)", ("exclude",))
-
-    explicit: dict[tuple[str, str], int] = {}
-    for i, e in enumerate(block.parameters):
-        where = ("parameters", i)
-        if e.name not in uncertain:
-            problem(_unknown(e.name, uncertain, groups), (*where, "name"))
-            continue
-        rows = uncertain[e.name]
-        if e.element is not None:
-            elements = [r.element for r in rows]
-            if e.element not in elements:
-                if elements == [""]:
-                    msg = f"'{e.name}' is not subscripted; remove 'element' (given {e.element!r})"
-                else:
-                    msg = _choice_msg(f"unknown element of '{e.name}'", e.element, elements)
-                problem(msg, (*where, "element"))
-                continue
-            rows = [r for r in rows if r.element == e.element]
-        for r in rows:
-            key = (r.name, r.element)
-            if key in explicit:
-                problem(f"'{_label(*key)}' is declared twice (first at parameters[{explicit[key]}])",
-                        (*where, "name"))
-                continue
-            explicit[key] = i
-            try:
-                chosen[key] = _from_entry(e, r)
-            except ValueError as exc:
-                problem(str(exc), where)
-    if problems:
-        raise InputError(problems)
+    chosen = _defaults(block, uncertain, groups, report)
+    chosen.update(_explicit(block, uncertain, groups, report))
+    if report.problems:
+        raise InputError(report.problems)
     order = {(r.name, r.element): k for k, r in enumerate(table.rows)}
     ordered = tuple(chosen[k] for k in sorted(chosen, key=order.__getitem__))
     return UncertaintySpace(uncertainties=ordered, table=table)
+
+
+Rows = Mapping[str, list[TableRow]]
+
+
+@dataclass
+class _Report:
+    """Problems of one block, each located at its key path below ``prefix``."""
+
+    source: Path | str | None
+    lines: LineOf
+    prefix: KeyPath
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, msg: str, keys: KeyPath) -> None:
+        kp = (*self.prefix, *keys)
+        self.problems.append(Problem(msg, self.source, self.lines(kp), ".".join(map(str, kp))))
+
+
+def _defaults(block: UncertaintiesBlock, uncertain: Rows, groups: Rows,
+              report: _Report) -> dict[tuple[str, str], Uncertainty]:
+    """Step 1: the ``defaults: all`` entries (every uncertain row with a range, less ``exclude``)."""
+    chosen: dict[tuple[str, str], Uncertainty] = {}
+    if block.defaults != "all":
+        if block.exclude:
+            report.add("'exclude' only applies with 'defaults: all' (given defaults: none)",
+                       ("exclude",))
+        return chosen
+    for i, name in enumerate(block.exclude):
+        if name not in uncertain:
+            report.add(_unknown(name, uncertain, groups), ("exclude", i))
+    for name, rows in uncertain.items():
+        if name in block.exclude:
+            continue
+        for r in rows:
+            if r.high > r.low:
+                chosen[(name, r.element)] = _from_row(r)
+    return chosen
+
+
+def _entry_rows(e: UncertaintyEntry, where: KeyPath, uncertain: Rows, groups: Rows,
+                report: _Report) -> list[TableRow]:
+    """The table rows one explicit entry stands for (none, with a problem, when it names none)."""
+    if e.name not in uncertain:
+        report.add(_unknown(e.name, uncertain, groups), (*where, "name"))
+        return []
+    rows = uncertain[e.name]
+    if e.element is None:
+        return rows
+    elements = [r.element for r in rows]
+    if e.element not in elements:
+        if elements == [""]:
+            msg = f"'{e.name}' is not subscripted; remove 'element' (given {e.element!r})"
+        else:
+            msg = _choice_msg(f"unknown element of '{e.name}'", e.element, elements)
+        report.add(msg, (*where, "element"))
+        return []
+    return [r for r in rows if r.element == e.element]
+
+
+def _explicit(block: UncertaintiesBlock, uncertain: Rows, groups: Rows,
+              report: _Report) -> dict[tuple[str, str], Uncertainty]:
+    """Step 2: the explicit ``parameters`` entries (each parameter and element at most once)."""
+    chosen: dict[tuple[str, str], Uncertainty] = {}
+    first: dict[tuple[str, str], int] = {}
+    for i, e in enumerate(block.parameters):
+        where = ("parameters", i)
+        for r in _entry_rows(e, where, uncertain, groups, report):
+            key = (r.name, r.element)
+            if key in first:
+                report.add(f"'{_label(*key)}' is declared twice (first at parameters[{first[key]}])",
+                           (*where, "name"))
+                continue
+            first[key] = i
+            try:
+                chosen[key] = _from_entry(e, r)
+            except ValueError as exc:
+                report.add(str(exc), where)
+    return chosen
 
 
 def _label(name: str, element: str) -> str:
@@ -438,13 +310,11 @@ def _label(name: str, element: str) -> str:
 
 
 def _choice_msg(what: str, given: str, allowed: Sequence[str]) -> str:
-    close = difflib.get_close_matches(given, list(allowed), n=1, cutoff=0.6)
     shown = ", ".join(allowed[:12]) + (", …" if len(allowed) > 12 else "")
-    tail = f"; did you mean '{close[0]}'?" if close else ""
-    return f"{what} (given {given!r}; allowed: {shown}{tail})"
+    return fmt(what, given=repr(given), allowed=shown, suggestion=did_you_mean(given, allowed))
 
 
-def _unknown(name: str, uncertain: Mapping[str, Any], groups: Mapping[str, list[TableRow]]) -> str:
+def _unknown(name: str, uncertain: Rows, groups: Rows) -> str:
     if name in groups:
         return (f"'{name}' is a [{groups[name][0].kind}] constant, not an uncertain parameter "
                 f"(allowed: rows of kind {' or '.join(UNCERTAIN_KINDS)} in the parameter table)")
@@ -486,26 +356,6 @@ def _from_entry(e: UncertaintyEntry, r: TableRow) -> Uncertainty:
                          f"allowed: [{low:g}, {high:g}])")
     return Uncertainty(r.name, r.element, "truncnormal", low, high, r.value, r.units,
                        mean=mean, sd=sd)
-
-
-def _validation_problems(exc: ValidationError, source: Path | str | None, lines: LineOf,
-                         prefix: tuple[Any, ...]) -> list[Problem]:
-    out: list[Problem] = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        kp = (*prefix, *loc)
-        if err["type"] == "extra_forbidden":
-            parent = (UncertaintyEntry if len(loc) >= 3 and loc[0] == "parameters"
-                      else UncertaintiesBlock)
-            allowed = list(parent.model_fields)
-            msg = _choice_msg("unknown key", str(loc[-1]), allowed)
-        else:
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            given = err.get("input")
-            if not isinstance(given, dict | list | tuple) and err["type"] != "value_error":
-                msg += f" (given {given!r})"
-        out.append(Problem(msg, source, lines(kp), ".".join(map(str, kp))))
-    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -561,7 +411,8 @@ def sample(
         ``seed``, ``members``, ``distributions`` (one line per scenario and uncertainty).
     """
     single = isinstance(spaces, UncertaintySpace)
-    named: dict[str, UncertaintySpace] = {"_": spaces} if single else dict(spaces)  # type: ignore[dict-item]
+    named: dict[str, UncertaintySpace] = (
+        {"_": spaces} if isinstance(spaces, UncertaintySpace) else dict(spaces))
     union: dict[str, Uncertainty] = {}
     for sp in named.values():
         for u in sp.uncertainties:
@@ -638,16 +489,6 @@ def engine_inputs(
             base = space.table.default_array(u.name)
             out[u.name] = base.expand_dims({MEMBER: members}).copy()
         dims, coords = space.table.layout[u.name]
-        idx = _index(u.element, coords)
-        out[u.name].values[(slice(None), *idx)] = col
+        at: tuple[slice | int, ...] = (slice(None), *element_index(u.element, coords))
+        out[u.name].values[at] = col
     return out
-
-
-def _register() -> None:
-    """Make ``uncertainties:`` a known top-level block of scenario files."""
-    from sdmission.schema import scenario as schema
-
-    schema.register_block(BLOCK_KEY, UncertaintiesBlock)
-
-
-_register()

@@ -86,10 +86,10 @@ def prepare(scenario_path: Path, targets: str | None, engine: str | None
         file, line = scn.where("optimise")
         if var is None or var.kind != "lever":
             levers = [v.py_name for v in catalogue.values() if v.kind == "lever"]
-            from sdmission.study.targets import _did_you_mean
+            from sdmission.messages import suggest
 
             problems.append(Problem(f"'{name}' is not a lever of the model; allowed: "
-                                    f"{', '.join(levers)}{_did_you_mean(name, levers)}",
+                                    f"{', '.join(levers)}{suggest(name, levers)}",
                                     file=file, line=line, key=f"optimise.levers.{name}"))
         elif var.dims:
             problems.append(Problem(f"lever '{name}' is subscripted by {var.dims}; the optimiser "
@@ -122,10 +122,12 @@ def prepare(scenario_path: Path, targets: str | None, engine: str | None
 def _futures(scn: Any, robust: opt.RobustSpec) -> opt.Futures:
     """The robust search's futures: the scenario's uncertainties (default: all), sampled once."""
     from sdmission.analysis.uncertainty import BLOCK_KEY, UncertaintiesBlock, load_parameter_table, resolve
+    from sdmission.scenario.load import project_table_csv
 
     block = scn.blocks.get(BLOCK_KEY) or UncertaintiesBlock.model_validate({"defaults": "all"})
     link = next((lk for lk in scn.chain if BLOCK_KEY in lk.blocks), scn.chain[0])
-    space = resolve(block, load_parameter_table(scn.model_path), source=link.path,
+    space = resolve(block, load_parameter_table(scn.model_path, project_table_csv(scn.model_path)),
+                    source=link.path,
                     line_of=link.doc.line)
     return opt.draw_futures(robust, space)
 

@@ -16,20 +16,23 @@ The chain may be any length; a cycle or a missing parent is an error naming the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
 
 from sdmission.errors import InputError, Problem
 from sdmission.messages import did_you_mean, fmt, show, type_name
 from sdmission.schema import scenario as schema
-from sdmission.yamlio import KeyPath, YamlDoc, read_yaml
+from sdmission.schema.problems import keys_at, validation_problems
+from sdmission.yamlio import KeyPath, YamlDoc, dump_yaml, read_yaml
 
 DEFAULT_MODEL = "../models/sdmission.mdl"
+PROJECT_MODEL_NAME = "sdmission.mdl"
+PROJECT_TABLE_NAME = "parameters.csv"
 DEFAULT_TARGETS = "design"
 SUFFIXES = (".yaml", ".yml")
 
@@ -71,11 +74,11 @@ class Scenario:
         """The leaf file."""
         return self.chain[0].path
 
-    def where(self, section: str, *keys: Any) -> tuple[Path, int | None]:
+    def where(self, section: str, *keys: str | int) -> tuple[Path, int | None]:
         """``(file, line)`` of ``section.key[.subkey…]`` in the file that set it."""
         if not keys:
             return self.file, None
-        origin = self.origins.get((section, keys[0]))
+        origin = self.origins.get((section, str(keys[0])))
         if origin is None:
             return self.file, None
         path = origin[0]
@@ -130,157 +133,29 @@ def _dump_path(path: Any) -> Any:
     return _plain(path)
 
 
-def dump_yaml(data: Any) -> str:
-    """Plain YAML text of plain data (block style, keys in insertion order)."""
-    import io
-
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined,assignment]
-    buf = io.StringIO()
-    yaml.dump(data, buf)
-    return buf.getvalue()
-
-
 # --- pydantic errors -> problems ------------------------------------------------------------
-_TAG_MODELS: dict[str, type[BaseModel]] = {
-    "value": schema.ValuePath,
-    "knots": schema.KnotsPath,
-    "ramp": schema.RampPath,
-}
-_PATH_FORMS = "a number, {value: …}, {knots: …}, {ramp: …} or {element: path}"
-
-
-def _data_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
-    """Map a pydantic ``loc`` onto the key path in the YAML data (dropping union tags)."""
-    out: list[Any] = []
-    node = data
-    for item in loc:
-        if item == "[key]":
-            continue
-        if isinstance(node, dict) and item in node:
-            out.append(item)
-            node = node[item]
-        elif isinstance(node, dict) and isinstance(item, str):
-            # a number-like key that pydantic turned into str, or a tag/unknown name
-            match = next((k for k in node if str(k) == item), None)
-            if match is not None and item not in schema.PATH_TAGS:
-                out.append(match)
-                node = node[match]
-            elif item not in schema.PATH_TAGS:
-                out.append(item)
-                node = None
-        elif isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node):
-            out.append(item)
-            node = node[item]
-        elif item not in schema.PATH_TAGS:
-            out.append(item)
-            node = None
-    return tuple(out)
-
-
-def _allowed_for(loc_parent: tuple[Any, ...]) -> list[str]:
-    """Allowed keys of the mapping at ``loc_parent`` (a pydantic loc, tags included)."""
-    if not loc_parent:
-        return schema.top_level_keys()
-    if loc_parent == ("time",):
-        return schema.allowed_keys(schema.TimeSettings)
-    for i, item in enumerate(loc_parent):
-        if i >= 2 and item in _TAG_MODELS:
-            rest = loc_parent[i + 1 :]
-            if item == "ramp" and rest == ("ramp",):
-                return schema.allowed_keys(schema.Ramp)
-            return schema.allowed_keys(_TAG_MODELS[item])
-    return []
-
-
-def _key_text(keypath: KeyPath) -> str:
-    return ".".join(str(k) for k in keypath)
+def _allowed_for(loc_parent: KeyPath) -> list[str]:
+    """Allowed keys of the mapping at ``loc_parent`` of a scenario file (a pydantic loc)."""
+    return schema.top_level_keys() if not loc_parent else keys_at(schema.ScenarioFile, loc_parent)
 
 
 def problems_from_validation(
-    exc: ValidationError, doc: YamlDoc, data: Any, prefix: tuple[Any, ...] = ()
+    exc: ValidationError, doc: YamlDoc, data: Any, prefix: KeyPath = (),
+    model: type[BaseModel] | None = None,
 ) -> list[Problem]:
-    """Turn pydantic errors into located problems (one per error)."""
-    problems: list[Problem] = []
-    seen: set[tuple[Any, ...]] = set()
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        kind = err["type"]
-        given = err.get("input")
-        keypath = (*prefix, *_data_path(data, loc))
-        line = doc.line(keypath)
-        if kind == "extra_forbidden":
-            allowed = _allowed_for(loc[:-1]) if not prefix else []
-            key = keypath[-1]
-            msg = fmt(
-                "unknown key",
-                given=show(key),
-                allowed=allowed or None,
-                suggestion=did_you_mean(str(key), allowed) if allowed else None,
-            )
-        elif kind == "missing":
-            msg = f"missing required key '{keypath[-1]}'"
-        elif kind in ("union_tag_not_found", "union_tag_invalid"):
-            msg = fmt("wrong type", given=f"{show(given)} ({type_name(given)})", allowed=_PATH_FORMS)
-        elif kind.startswith(("float_", "int_")) or kind == "finite_number":
-            what = "a finite number" if kind == "finite_number" else "a number"
-            msg = fmt("wrong type", given=f"{show(given)} ({type_name(given)})", allowed=what)
-        elif kind.startswith("string_") and kind != "string_pattern_mismatch":
-            msg = fmt("wrong type", given=f"{show(given)} ({type_name(given)})", allowed="text")
-        elif kind == "string_pattern_mismatch":
-            msg = fmt(
-                "invalid name",
-                given=show(given),
-                allowed="letters, digits, '_', '.', '-' (starting with a letter or digit)",
-            )
-        elif kind.startswith("bool_"):
-            msg = fmt("wrong type", given=show(given), allowed="true or false")
-        elif kind in ("dict_type", "model_type", "model_attributes_type"):
-            msg = fmt("wrong type", given=f"{show(given)} ({type_name(given)})", allowed="a mapping")
-        elif kind == "list_type":
-            msg = fmt("wrong type", given=f"{show(given)} ({type_name(given)})", allowed="a list")
-        elif kind == "literal_error":
-            expected = str(err.get("ctx", {}).get("expected", ""))
-            choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",") if c.strip()]
-            msg = fmt(
-                "not allowed",
-                given=show(given),
-                allowed=expected,
-                suggestion=did_you_mean(str(given), choices),
-            )
-        elif kind == "too_short":
-            msg = "must not be empty"
-        elif kind == "value_error":
-            msg = str(err["msg"]).removeprefix("Value error, ")
-        else:
-            msg = fmt(str(err["msg"]), given=show(given))
-        ident = (keypath, msg)
-        if ident in seen:
-            continue
-        seen.add(ident)
-        problems.append(Problem(msg, doc.path, line, _key_text(keypath) or None))
-    return problems
+    """Turn pydantic errors into located problems (one per error).
 
-
-# Modules that register extra top-level blocks (schema.register_block) when imported.
-EXTENSION_MODULES = ("sdmission.analysis.optimise.core", "sdmission.analysis.uncertainty")
-
-
-def _load_extensions() -> None:
-    import importlib
-
-    for module in EXTENSION_MODULES:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            pass  # not installed in this build: its block stays unknown
+    ``model`` is the schema of a block at ``prefix`` (its keys are the allowed ones); without it
+    the scenario file's own schema is used.
+    """
+    allowed = _allowed_for if model is None else functools.partial(keys_at, model)
+    return validation_problems(exc, data, file=doc.path, line_of=doc.line, allowed_for=allowed,
+                               prefix=prefix)
 
 
 # --- one file --------------------------------------------------------------------------------
 def parse_file(path: Path | str) -> Link:
     """Read and validate one scenario file (no ``extends`` applied)."""
-    _load_extensions()
     doc = read_yaml(path)
     data = doc.data
     if not isinstance(data, dict):
@@ -303,7 +178,7 @@ def parse_file(path: Path | str) -> Link:
             try:
                 blocks[key] = model.model_validate(data[key])
             except ValidationError as exc:
-                problems += problems_from_validation(exc, doc, data[key], prefix=(key,))
+                problems += problems_from_validation(exc, doc, data[key], (key,), model)
     parsed: schema.ScenarioFile | None = None
     try:
         parsed = schema.ScenarioFile.model_validate(core)
@@ -370,8 +245,8 @@ def load_chain(path: Path | str) -> tuple[Link, ...]:
 def merge(chain: tuple[Link, ...]) -> Scenario:
     """Apply the precedence rules (see module docstring) to a leaf-first chain."""
     leaf = chain[0]
-    levers: dict[str, Any] = {}
-    assumptions: dict[str, Any] = {}
+    levers: dict[str, schema.AnyPath] = {}
+    assumptions: dict[str, schema.AnyPath] = {}
     origins: dict[tuple[str, str], tuple[Path, int | None]] = {}
     sources: list[str] = []
     description = ""
@@ -411,6 +286,16 @@ def merge(chain: tuple[Link, ...]) -> Scenario:
         chain=chain,
         origins=origins,
     )
+
+
+def project_table_csv(model_path: Path | str) -> Path | None:
+    """The committed parameter table of the project model (``parameters.csv`` beside it), if any.
+
+    Only the project model has one; for any other model the table comes from its tags.
+    """
+    mdl = Path(model_path)
+    csv = mdl.with_name(PROJECT_TABLE_NAME)
+    return csv if mdl.name == PROJECT_MODEL_NAME and csv.is_file() else None
 
 
 def load_scenario(path: Path | str) -> Scenario:

@@ -13,18 +13,21 @@ A *path* is one of
 
 Every path form except a bare number takes an optional ``units`` that must equal the model's units.
 
-Extension point: other blocks (``optimise:``, ``uncertainties:``…) are added with
-:func:`register_block`; unregistered top-level keys are rejected.
+Optional top-level blocks (``optimise:``, ``uncertainties:``) are declared in :data:`BLOCKS`, from
+the schema modules beside this one (no analysis code is imported to read a scenario file); tests and
+plug-ins may add more with :func:`register_block`. Unregistered top-level keys are rejected.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from sdmission.schema import optimise, uncertainties
 
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -148,8 +151,8 @@ Path_ = Annotated[
 """A lever or assumption path: an element path, or ``{element: element path}``."""
 
 PATH_TAGS = frozenset({"constant", "value", "knots", "ramp", "by_element"})
-SinglePath = Union[float, ValuePath, KnotsPath, RampPath]
-AnyPath = Union[float, ValuePath, KnotsPath, RampPath, dict[str, Any]]
+SinglePath = float | ValuePath | KnotsPath | RampPath
+AnyPath = float | ValuePath | KnotsPath | RampPath | dict[str, Any]
 
 
 def sample(path: SinglePath, times: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -207,8 +210,14 @@ class ScenarioFile(Frozen):
     targets: str | None = Field(None, description="Target set to check (default 'design').")
 
 
-# --- extension point ------------------------------------------------------------------------
-_BLOCKS: dict[str, type[BaseModel]] = {}
+# --- optional blocks ------------------------------------------------------------------------
+BLOCKS: Mapping[str, type[BaseModel]] = {
+    optimise.BLOCK_KEY: optimise.OptimiseSpec,
+    uncertainties.BLOCK_KEY: uncertainties.UncertaintiesBlock,
+}
+"""The optional top-level blocks of a scenario file and the schema of each."""
+
+_BLOCKS: dict[str, type[BaseModel]] = dict(BLOCKS)
 
 
 def register_block(key: str, model: type[BaseModel]) -> None:
@@ -223,7 +232,7 @@ def register_block(key: str, model: type[BaseModel]) -> None:
 
 
 def registered_blocks() -> Mapping[str, type[BaseModel]]:
-    """Top-level blocks registered by other modules."""
+    """Optional top-level blocks: :data:`BLOCKS` plus any added with :func:`register_block`."""
     return dict(_BLOCKS)
 
 

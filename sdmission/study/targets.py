@@ -22,25 +22,25 @@ first_year_met
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import numpy as np
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from numpy.typing import ArrayLike, NDArray
+from pydantic import ValidationError
 
 from sdmission.constants import MEMBER, SCENARIO, TIME
 from sdmission.errors import InputError, Problem
-
-Sense = Literal["<=", ">="]
+from sdmission.messages import suggest
+from sdmission.schema.problems import bracketed, keys_at, validation_problems
+from sdmission.schema.targets import Registry, Sense
+from sdmission.yamlio import YamlDoc, read_yaml
 
 #: Name of the target dimension in :func:`check_all` results.
 TARGET: Final = "target"
@@ -70,7 +70,7 @@ class Target:
     label: str
     label_nl: str
 
-    def holds(self, value: Any) -> Any:
+    def holds(self, value: ArrayLike) -> NDArray[np.bool_]:
         """Whether ``value`` (scalar or array, metric units) meets this target; NaN never does."""
         tol = MET_RTOL * max(1.0, abs(self.threshold))
         v = np.asarray(value, dtype=float)
@@ -78,7 +78,7 @@ class Target:
             out = v >= self.threshold - tol if self.sense == ">=" else v <= self.threshold + tol
         return out
 
-    def shortfall(self, value: Any) -> Any:
+    def shortfall(self, value: ArrayLike) -> NDArray[np.float64]:
         """Signed violation ``threshold - value`` (``>=``) or ``value - threshold`` (``<=``)."""
         v = np.asarray(value, dtype=float)
         return self.threshold - v if self.sense == ">=" else v - self.threshold
@@ -115,7 +115,7 @@ class TargetSet:
         ids = [t.id for t in self.targets]
         raise InputError(
             [Problem(f"unknown target '{target_id}' in set '{self.name}'; "
-                     f"allowed: {', '.join(ids)}{_did_you_mean(target_id, ids)}", key="target")]
+                     f"allowed: {', '.join(ids)}{suggest(target_id, ids)}", key="target")]
         )
 
 
@@ -137,52 +137,6 @@ class TargetCheck:
 # --------------------------------------------------------------------------------------------------
 # Registry schema (frozen pydantic, extra keys forbidden)
 # --------------------------------------------------------------------------------------------------
-
-_FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
-class _MetricSpec(BaseModel):
-    model_config = _FROZEN
-    units: str = Field(min_length=1, description="Units as in the model (Vensim units).")
-    label: str = Field(min_length=1, description="Axis/legend label, English.")
-    label_nl: str = Field(min_length=1, description="Axis/legend label, Dutch.")
-
-
-class _TargetSpec(BaseModel):
-    model_config = _FROZEN
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Unique within its set; kebab-case.")
-    metric: str = Field(description="A name under `metrics:`.")
-    year: int = Field(ge=1990, le=2100, description="Calendar year the target applies to.")
-    sense: Sense = Field(description="'>=' at least, '<=' at most.")
-    threshold: float = Field(allow_inf_nan=False, description="In the metric's units.")
-    label: str = Field(min_length=1)
-    label_nl: str = Field(min_length=1)
-
-
-class _SetSpec(BaseModel):
-    model_config = _FROZEN
-    description: str = Field(min_length=1)
-    source: str = Field(min_length=1, description="Where the numbers come from (copied text, URLs).")
-    targets: tuple[_TargetSpec, ...] = Field(min_length=1)
-
-
-class _Registry(BaseModel):
-    model_config = _FROZEN
-    version: Literal[1]
-    default: str
-    metrics: dict[str, _MetricSpec] = Field(min_length=1)
-    sets: dict[str, _SetSpec] = Field(min_length=1)
-
-    @field_validator("sets")
-    @classmethod
-    def _set_names(cls, v: dict[str, _SetSpec]) -> dict[str, _SetSpec]:
-        import re
-
-        bad = [k for k in v if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", k)]
-        if bad:
-            raise ValueError(f"set names must be kebab-case (a-z, 0-9, '-'); got {bad}")
-        return v
-
 
 # --------------------------------------------------------------------------------------------------
 # Loading
@@ -228,27 +182,25 @@ def get_target_set(name: str, path: Path | str | None = None) -> TargetSet:
         return sets[name]
     raise InputError(
         [Problem(f"unknown target set '{name}'; allowed: {', '.join(sets)}"
-                 f"{_did_you_mean(name, sets)}", key="targets")]
+                 f"{suggest(name, sets)}", key="targets")]
     )
 
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(path: str, _mtime_ns: int) -> tuple[tuple[str, TargetSet], ...]:
-    file = Path(path)
-    try:
-        raw = YAML(typ="rt").load(file.read_text(encoding="utf-8"))
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InputError([Problem(f"not valid YAML: {exc}", file=file, line=line)]) from None
+    doc = read_yaml(path)
+    raw = doc.data
     if not isinstance(raw, Mapping):
         raise InputError([Problem("the registry must be a mapping with version, default, "
-                                  "metrics and sets", file=file, line=1)])
+                                  "metrics and sets", file=doc.path, line=1)])
+    data = _plain(raw)
     try:
-        reg = _Registry.model_validate(_plain(raw))
+        reg = Registry.model_validate(data)
     except ValidationError as exc:
-        raise InputError(_pydantic_problems(exc, raw, file)) from None
-    problems = _cross_check(reg, raw, file)
+        raise InputError(validation_problems(
+            exc, data, file=doc.path, line_of=doc.line, key_text=bracketed, name_first=True,
+            allowed_for=functools.partial(keys_at, Registry))) from None
+    problems = _cross_check(reg, doc)
     if problems:
         raise InputError(problems)
     out: list[tuple[str, TargetSet]] = []
@@ -263,19 +215,14 @@ def _load_cached(path: str, _mtime_ns: int) -> tuple[tuple[str, TargetSet], ...]
     return tuple(out)
 
 
-def metric_labels(path: Path | str | None = None) -> dict[str, dict[str, str]]:
-    """``{metric: {"units", "label", "label_nl"}}`` from the registry (for plot axes)."""
-    resolved = Path(path) if path is not None else default_path()
-    raw = YAML(typ="safe").load(resolved.read_text(encoding="utf-8"))
-    return {k: dict(v) for k, v in raw["metrics"].items()}
-
-
-def _cross_check(reg: _Registry, raw: Any, file: Path) -> list[Problem]:
+def _cross_check(reg: Registry, doc: YamlDoc) -> list[Problem]:
+    """Checks across blocks: the default set exists, ids are unique, metrics are declared."""
+    file = doc.path
     problems: list[Problem] = []
     if reg.default not in reg.sets:
         problems.append(Problem(
             f"default set '{reg.default}' is not defined; allowed: {', '.join(reg.sets)}"
-            f"{_did_you_mean(reg.default, reg.sets)}", file=file, line=_line(raw, ("default",)),
+            f"{suggest(reg.default, reg.sets)}", file=file, line=doc.line(("default",)),
             key="default"))
     for name, spec in reg.sets.items():
         seen: set[str] = set()
@@ -283,19 +230,20 @@ def _cross_check(reg: _Registry, raw: Any, file: Path) -> list[Problem]:
             where = ("sets", name, "targets", i)
             if t.id in seen:
                 problems.append(Problem(f"duplicate target id '{t.id}'", file=file,
-                                        line=_line(raw, (*where, "id")), key=_key((*where, "id"))))
+                                        line=doc.line((*where, "id")),
+                                        key=bracketed((*where, "id"))))
             seen.add(t.id)
             if t.metric not in reg.metrics:
                 problems.append(Problem(
                     f"unknown metric '{t.metric}'; allowed: {', '.join(reg.metrics)}"
-                    f"{_did_you_mean(t.metric, reg.metrics)}", file=file,
-                    line=_line(raw, (*where, "metric")), key=_key((*where, "metric"))))
+                    f"{suggest(t.metric, reg.metrics)}", file=file,
+                    line=doc.line((*where, "metric")), key=bracketed((*where, "metric"))))
             elif reg.metrics[t.metric].units == "Dmnl" and abs(t.threshold) > 2:
                 problems.append(Problem(
                     f"threshold {t.threshold:g} for dimensionless metric '{t.metric}' looks like a "
                     f"percentage; thresholds are fractions (did you mean {t.threshold / 100:g}?)",
-                    file=file, line=_line(raw, (*where, "threshold")),
-                    key=_key((*where, "threshold"))))
+                    file=file, line=doc.line((*where, "threshold")),
+                    key=bracketed((*where, "threshold"))))
     return problems
 
 
@@ -367,7 +315,7 @@ def check_all(ds: xr.Dataset, target_set: TargetSet) -> xr.Dataset:
     if missing:
         raise InputError([Problem(
             f"target set '{target_set.name}' needs result variable(s) {', '.join(missing)}, which "
-            f"the results do not contain{_did_you_mean(missing[0], list(map(str, ds.data_vars)))}",
+            f"the results do not contain{suggest(missing[0], list(map(str, ds.data_vars)))}",
             key="targets")])
     times = np.asarray(ds[TIME].values, dtype=float)
     whole = np.abs(times - np.round(times)) < _TIME_ATOL
@@ -430,87 +378,10 @@ def check_all(ds: xr.Dataset, target_set: TargetSet) -> xr.Dataset:
     return out
 
 
-def format_checks(checks: Iterable[TargetCheck]) -> str:
-    """A plain-text table of checks (one line per target)."""
-    lines = [f"{'target':28} {'condition':44} {'value':>10} {'met':>4} {'first':>5} {'gap':>10}"]
-    for c in checks:
-        fy = str(c.first_year_met) if c.first_year_met is not None else "-"
-        lines.append(f"{c.target.id:28} {c.target.describe():44} {c.value:10.4g} "
-                     f"{'yes' if c.met else 'no':>4} {fy:>5} {c.gap:10.4g}")
-    return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------------------
-# Helpers: did-you-mean, plain data and YAML line numbers
-# --------------------------------------------------------------------------------------------------
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def _plain(node: Any) -> Any:
-    """ruamel round-trip nodes → plain dict/list/scalars (values are data only, never executed)."""
+    """Plain dict/list/scalars with text keys (values are data only, never executed)."""
     if isinstance(node, Mapping):
         return {str(k): _plain(v) for k, v in node.items()}
     if isinstance(node, list):
         return [_plain(v) for v in node]
-    if isinstance(node, str):
-        return str(node)
     return node
-
-
-def _key(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _line(raw: Any, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the deepest key in ``loc`` that exists in the round-trip YAML tree."""
-    node, line = raw, None
-    for part in loc:
-        try:
-            if isinstance(node, Mapping) and part in node:
-                line = node.lc.key(part)[0] + 1
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-                line = node.lc.item(part)[0] + 1
-                node = node[part]
-            else:
-                break
-        except (AttributeError, KeyError, TypeError):
-            break
-    return line
-
-
-def _pydantic_problems(exc: ValidationError, raw: Any, file: Path) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            parent = _parent_fields(loc)
-            msg = f"unknown key '{loc[-1]}'" + (
-                f"; allowed: {', '.join(parent)}{_did_you_mean(str(loc[-1]), parent)}"
-                if parent else "")
-        elif "input" in err and not isinstance(err["input"], (dict, list)):
-            msg += f" (given: {err['input']!r})"
-        problems.append(Problem(msg, file=file, line=_line(raw, loc), key=_key(loc) or None))
-    return problems
-
-
-def _parent_fields(loc: tuple[Any, ...]) -> list[str]:
-    """Allowed keys at the level of ``loc[-1]`` (for 'unknown key' messages)."""
-    depth = len(loc)
-    if depth == 1:
-        return list(_Registry.model_fields)
-    if loc[0] == "metrics" and depth == 3:
-        return list(_MetricSpec.model_fields)
-    if loc[0] == "sets" and depth == 3:
-        return list(_SetSpec.model_fields)
-    if loc[0] == "sets" and depth == 5:
-        return list(_TargetSpec.model_fields)
-    return []

@@ -152,3 +152,40 @@ def test_shipped_scenarios_validate_against_the_mini_model() -> None:
         assert scn.description and scn.sources, name
         assert check_scenario(scn, cat) == [], name
         assert scn.abstract == (name == "base")
+
+
+def test_reading_a_scenario_imports_no_scipy_salib_or_dask() -> None:
+    """The optional blocks are known from sdmission.schema alone: no analysis code is imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from sdmission.scenario.load import load_scenario\n"
+        f"scn = load_scenario({str(SHIPPED / 'mission-mix.yaml')!r})\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'SALib', 'dask'})\n"
+        "analysis = sorted(m for m in sys.modules if m.startswith('sdmission.analysis'))\n"
+        "print(heavy, analysis)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] []"
+
+
+def test_optional_blocks_are_declared_in_the_schema() -> None:
+    from sdmission.schema.optimise import OptimiseSpec
+    from sdmission.schema.uncertainties import UncertaintiesBlock
+
+    assert dict(schema.BLOCKS) == {"optimise": OptimiseSpec, "uncertainties": UncertaintiesBlock}
+    assert schema.top_level_keys()[-2:] == ["optimise", "uncertainties"]
+
+
+def test_unknown_key_in_a_block_lists_the_block_keys(tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text("uncertainties:\n  defaults: all\n  parameters:\n    - name: a\n      mdoe: 1\n")
+    with pytest.raises(InputError) as info:
+        load_scenario(f)
+    (problem,) = info.value.problems
+    assert (problem.line, problem.key) == (5, "uncertainties.parameters.0.mdoe")
+    assert problem.message == (
+        "unknown key (given 'mdoe'; allowed: name, element, distribution, low, high, mode, mean, "
+        "sd, values, weights; did you mean 'mode'?)")

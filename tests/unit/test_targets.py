@@ -136,7 +136,7 @@ def test_duplicate_ids_and_yaml_syntax(tmp_path):
         load_target_sets(p)
     q = tmp_path / "broken.yaml"
     q.write_text("version: 1\nsets: [unclosed\n")
-    with pytest.raises(InputError, match="not valid YAML") as err:
+    with pytest.raises(InputError, match="invalid YAML") as err:
         load_target_sets(q)
     assert err.value.problems[0].line is not None
 
@@ -247,3 +247,9 @@ def test_nan_value_not_met_gap_nan():
     v = np.full(YEARS.size, np.nan)
     (c,) = check(_ds(industry_ghg=v), get_target_set("klimaatakkoord-industry"))
     assert not c.met and np.isnan(c.gap) and c.first_year_met is None
+
+
+def test_registry_is_read_with_the_guarded_yaml_reader(tmp_path):
+    p = _bad_registry(tmp_path, "default: design", "default: &d design\nalias: *d")
+    with pytest.raises(InputError, match="YAML aliases are not allowed"):
+        load_target_sets(p)

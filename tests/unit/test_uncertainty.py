@@ -88,7 +88,7 @@ def test_every_problem_reported_with_key_and_did_you_mean(table):
     ({"name": "levy_effect", "distribution": "discrete", "values": [1, 2], "weights": [1]},
      "'weights' must have one entry per value (given 1 weights for 2 values)"),
     ({"name": "levy_effect", "distribution": "gamma"},
-     "Input should be 'uniform', 'triangular', 'truncnormal' or 'discrete' (given 'gamma')"),
+     "not allowed (given 'gamma'; allowed: 'uniform', 'triangular', 'truncnormal' or 'discrete')"),
     ({"name": "levy_effect", "mdoe": 1}, "unknown key (given 'mdoe'; allowed: name, element, "
      "distribution, low, high, mode, mean, sd, values, weights; did you mean 'mode'?)"),
 ])
