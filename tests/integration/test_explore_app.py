@@ -159,3 +159,22 @@ def test_uncertainty_band(client: TestClient) -> None:
     i = res["years"].index(2050)
     assert res["national_ghg"]["p05"][i] < res["national_ghg"]["p95"][i]
     assert client.post("/api/band", json={"members": 1}).status_code == 422
+
+
+def test_subscripted_lever_and_assumption_become_valid_paths(client: TestClient, save_dir: Path) -> None:
+    settings = {"regional_experiments": {"level": 120, "start": 2027, "ramp": 3},
+                "eu_ets_price": {"level": 300, "start": 2030, "ramp": 10},
+                "conventional_phaseout_year": {"level": 2040}}
+    r = client.post("/api/save", json={"settings": settings, "name": "regions-ets"})
+    assert r.status_code == 200, r.text
+    scn = load_scenario(r.json()["path"])
+    own = scn.chain[0].file
+    assert set(own.levers) == {"regional_experiments", "conventional_phaseout_year"}
+    assert set(own.assumptions) == {"eu_ets_price"}
+    assert own.levers["conventional_phaseout_year"] == 2040
+    assert set(own.levers["regional_experiments"]) == {
+        "Rotterdam_Moerdijk", "Noordzeekanaalgebied", "Zeeland_West_Brabant", "Chemelot",
+        "Noord_Nederland", "Cluster_6"}
+    assert check_scenario(scn, load_catalogue(scn.model_path)) == []
+    res = client.post("/api/run", json={"settings": settings}).json()
+    assert res["series"]["national_ghg"] != client.post("/api/run", json={}).json()["series"]["national_ghg"]
