@@ -143,7 +143,7 @@ class Explorer:
             lines.append(lv.describe_change(c, settings[key], f"{label} ({key})"))
         text = description.strip() or f"Explored from '{self.scenario.name}'."
         if lines:
-            text += "\nChanged in the explorer from '" + self.scenario.name + "': " + "; ".join(lines) + "."
+            text += " Changed in the explorer from '" + self.scenario.name + "': " + "; ".join(lines) + "."
         doc: dict[str, Any] = {"name": name, "description": text,
                                "sources": [f"python -m sdmission explore, from {self.scenario.name}"],
                                "extends": ref}
@@ -178,7 +178,7 @@ class Explorer:
         doc = self.document(settings, name=name, description=description, target_set=target_set,
                             save_dir=save_dir)
         text = "# Written by `python -m sdmission explore`; run it with `python -m sdmission run " \
-               f"{path.name}`.\n" + backend.scenario_yaml(doc)
+               f"{path}`.\n" + backend.scenario_yaml(doc)
         save_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, text)
         again = backend.load(path)
