@@ -178,3 +178,12 @@ def test_subscripted_lever_and_assumption_become_valid_paths(client: TestClient,
     assert check_scenario(scn, load_catalogue(scn.model_path)) == []
     res = client.post("/api/run", json={"settings": settings}).json()
     assert res["series"]["national_ghg"] != client.post("/api/run", json={}).json()["series"]["national_ghg"]
+
+
+def test_another_target_set(client: TestClient) -> None:
+    res = client.post("/api/run", json={"settings": {}, "targets": "klimaatwet-2023"}).json()
+    assert [t["id"] for t in res["targets"]] == ["national-ghg-2030", "climate-neutral-2050"]
+    assert [t["id"] for t in res["ghost_targets"]] == ["national-ghg-2030", "climate-neutral-2050"]
+    meta = client.get("/api/meta?targets=klimaatakkoord-industry").json()
+    assert meta["target_set"] == "klimaatakkoord-industry"
+    assert [t["id"] for t in meta["ghost"]["targets"]] == ["industry-residual-2030"]
