@@ -294,8 +294,7 @@ function textHook(labelsFn) {
 
 function targetPoints(years, metricToValue) {
   const pts = years.map(() => null); const labels = [];
-  const set = S.meta.target_sets.length ? S.targetsList : [];
-  for (const t of set || []) {
+  for (const t of S.targetsList || []) {
     const v = metricToValue(t); if (v === null) continue;
     const i = years.indexOf(t.year); if (i < 0) continue;
     pts[i] = v; labels.push([t.year, v, targetText(t)]);
