@@ -21,6 +21,7 @@ from sdmission.analysis import ensemble as E
 from sdmission.analysis.uncertainty import load_parameter_table, load_uncertainties, sample
 from sdmission.constants import HEADLINE_OUTPUTS
 from sdmission.model.catalogue import load_catalogue
+from sdmission.model.engines.factory import resolve_engine_name
 from sdmission.study.targets import get_target_set
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +34,7 @@ def main() -> None:
     ap.add_argument("--chunk-size", type=int, default=2)
     ap.add_argument("--engine", default="auto")
     a = ap.parse_args()
-    engine = E.resolve_engine_name(a.engine)
+    engine = resolve_engine_name(a.model, a.engine)
     space = load_uncertainties({"defaults": "all"}, "bench", load_parameter_table(a.model))
     cat = load_catalogue(a.model)
     rvars = [v for v in (*HEADLINE_OUTPUTS, "public_cost_total") if v in cat]

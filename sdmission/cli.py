@@ -1,7 +1,10 @@
 """Command-line entry point: ``python -m sdmission <command> …``.
 
 Each subcommand lives in ``sdmission/commands/<name>.py`` and defines ``HELP`` (one line),
-``add_arguments(parser)`` and ``run(args) -> int``. Exit codes: 0 success, 1 expected error
+``add_arguments(parser)`` and ``run(args) -> int``; a command parses its options, gets its cases
+from :func:`sdmission.study.case.prepare`, calls one analysis, writes and prints. Commands never
+import each other (shared options: ``sdmission/commands/_options.py``; project folders:
+:mod:`sdmission.settings`). Exit codes: 0 success, 1 expected error
 (bad input; for ``optimise``: infeasible is 2), 3 unexpected error.
 """
 

@@ -2,7 +2,7 @@
 
 Pipeline::
 
-    scenario files -> EnsembleScenario (fixed inputs + UncertaintySpace)
+    study.prepare(..., uncertainties=True) -> Case -> EnsembleScenario.from_case
       -> uncertainty.sample(...)                       inputs Dataset (scenario, member, uncertainty)
       -> chunks of K members per scenario              run_chunk(...) on an engine (one call a chunk)
       -> <out>/<name>.chunks/<scenario>__chunk_00012.nc   saved atomically as each chunk finishes
@@ -22,13 +22,12 @@ per worker process and kept (keyed by model hash and engine name).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import time as _time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import xarray as xr
@@ -37,10 +36,13 @@ from sdmission.analysis.uncertainty import UNCERTAINTY, UncertaintySpace, engine
 from sdmission.constants import MEMBER, SCENARIO, TIME
 from sdmission.errors import InputError, ModelError, Problem
 from sdmission.io import atomic_write_bytes
+from sdmission.model.engines.factory import load_engine, resolve_engine_name
 from sdmission.model.engines.protocol import Engine
 from sdmission.study.targets import TARGET, TargetSet, check_all
 
-EngineName = Literal["auto", "batch", "pysd"]
+if TYPE_CHECKING:
+    from sdmission.study.case import Case
+
 #: Chunk file name pattern inside ``<out>/<name>.chunks/``.
 CHUNK_FMT: Final = "{scenario}__chunk_{index:05d}.nc"
 ChunkEvent = Callable[[str, str, int, int], None]  # (status, scenario, chunk index, n chunks)
@@ -76,32 +78,22 @@ class EnsembleScenario:
     final_time: float | None = None
     text: str = ""
 
+    @classmethod
+    def from_case(cls, case: Case) -> EnsembleScenario:
+        """The ensemble view of a case prepared with ``uncertainties=True``."""
+        if case.space is None:
+            raise ValueError(f"case '{case.name}' has no uncertainty space; prepare it with "
+                             "uncertainties=True")
+        scn = case.scenario
+        return cls(name=scn.name, mdl_path=scn.model_path, inputs=case.inputs, space=case.space,
+                   target_set=case.target_set, final_time=scn.final_time, text=scn.merged_yaml())
+
 
 # --------------------------------------------------------------------------------------------------
 # Engines (one per process, per model content and engine name)
 # --------------------------------------------------------------------------------------------------
 
 _ENGINES: dict[tuple[str, str], Engine] = {}
-
-
-def resolve_engine_name(engine: EngineName) -> str:
-    """``auto`` → ``batch`` when the batch engine is installed, else ``pysd``."""
-    if engine != "auto":
-        return engine
-    return "batch" if importlib.util.find_spec("sdmission.model.engines.factory") else "pysd"
-
-
-def load_engine(mdl_path: Path | str, engine: str) -> Engine:
-    """A compiled engine for a model (``batch`` or ``pysd``)."""
-    if importlib.util.find_spec("sdmission.model.engines.factory") is not None:
-        from sdmission.model.engines.factory import load_engine as _load
-
-        return _load(mdl_path, engine=engine)  # type: ignore[no-any-return]
-    if engine == "pysd":
-        from sdmission.model.engines.pysd import PysdEngine
-
-        return PysdEngine(mdl_path)
-    raise ModelError(f"engine '{engine}' is not available (allowed: pysd)")
 
 
 def _engine_for(model_text: bytes, model_sha: str, model_name: str, model_path: str,
@@ -239,7 +231,7 @@ class _Chunk:
     path: Path | None
 
 
-def _chunks(scenarios: Sequence[EnsembleScenario], samples: xr.Dataset, engine: str,
+def _chunks(scenarios: Sequence[EnsembleScenario], samples: xr.Dataset, engines: Mapping[Path, str],
             return_vars: Sequence[str], chunk_size: int, chunk_dir: Path | None,
             model_shas: Mapping[Path, str]) -> list[_Chunk]:
     n = samples.sizes[MEMBER]
@@ -260,7 +252,7 @@ def _chunks(scenarios: Sequence[EnsembleScenario], samples: xr.Dataset, engine: 
                     "samples it as an uncertainty (allowed: one or the other)", key="uncertainties")])
             inputs = {**sc.inputs, **{k: v.assign_coords({MEMBER: np.arange(len(members))})
                                       for k, v in sampled.items()}}
-            key = chunk_key(model_shas[sc.mdl_path], engine, sc.name, inputs, return_vars,
+            key = chunk_key(model_shas[sc.mdl_path], engines[sc.mdl_path], sc.name, inputs, return_vars,
                             sc.final_time, members)
             path = (chunk_dir / CHUNK_FMT.format(scenario=sc.name, index=i)
                     if chunk_dir is not None else None)
@@ -273,7 +265,7 @@ def run_ensemble(
     samples: xr.Dataset,
     *,
     return_vars: Sequence[str],
-    engine: EngineName = "auto",
+    engine: str = "auto",
     chunk_size: int = 100,
     chunk_dir: Path | str | None = None,
     scheduler: str | Any | None = None,
@@ -292,7 +284,8 @@ def run_ensemble(
     return_vars
         Model variables to keep (py names).
     engine
-        ``auto`` (batch if installed, else pysd), ``batch`` or ``pysd``.
+        ``auto`` (batch when it compiles the model, else pysd), ``batch`` or ``pysd``; see
+        :mod:`sdmission.model.engines.factory`.
     chunk_size
         Members per chunk (one engine call, one file, one Dask task).
     chunk_dir
@@ -321,13 +314,13 @@ def run_ensemble(
     if chunk_size < 1:
         raise InputError([Problem(f"--chunk-size must be at least 1 (given {chunk_size})",
                                   key="chunk-size")])
-    eng = resolve_engine_name(engine)
     texts = {s.mdl_path: Path(s.mdl_path).read_bytes() for s in scenarios}
     shas = {p: _sha(t) for p, t in texts.items()}
+    engs = {p: resolve_engine_name(p, engine) for p in texts}
     cdir = Path(chunk_dir) if chunk_dir is not None else None
     if cdir is not None:
         cdir.mkdir(parents=True, exist_ok=True)
-    chunks = _chunks(scenarios, samples, eng, return_vars, chunk_size, cdir, shas)
+    chunks = _chunks(scenarios, samples, engs, return_vars, chunk_size, cdir, shas)
     results: dict[int, xr.Dataset] = {}
     todo: list[int] = []
     for i, c in enumerate(chunks):
@@ -343,7 +336,7 @@ def run_ensemble(
 
     def args(c: _Chunk) -> tuple[Any, ...]:
         p = c.scenario.mdl_path
-        return (texts[p], shas[p], Path(p).name, str(Path(p).resolve()), eng, c.inputs,
+        return (texts[p], shas[p], Path(p).name, str(Path(p).resolve()), engs[p], c.inputs,
                 tuple(return_vars), c.scenario.final_time, c.members)
 
     def done(i: int, ds: xr.Dataset) -> None:
@@ -376,7 +369,7 @@ def _run_dask(scheduler: str | Any, jobs: list[tuple[int, tuple[Any, ...]]],
     from distributed import Client, as_completed
 
     own = isinstance(scheduler, str)
-    client = Client(scheduler, set_as_default=False) if own else scheduler
+    client: Client = Client(scheduler, set_as_default=False) if isinstance(scheduler, str) else scheduler
     try:
         futures = {}
         for i, a in jobs:
@@ -526,52 +519,3 @@ def probability_met(
     return xr.DataArray(p, dims=("candidate", TARGET), coords={TARGET: ids},
                         attrs={"long_name": "probability of meeting the target", "units": "1",
                                "futures": n})
-
-
-# --------------------------------------------------------------------------------------------------
-# From scenario files
-# --------------------------------------------------------------------------------------------------
-
-
-def load_ensemble_scenarios(paths: Sequence[Path | str], *, targets: str | None = None
-                            ) -> list[EnsembleScenario]:
-    """Load, check and resolve scenario files for an ensemble; every problem reported at once.
-
-    A scenario without an ``uncertainties:`` block samples every uncertain parameter of the table
-    (``defaults: all``). ``targets`` overrides each scenario's target set.
-    """
-    from sdmission.analysis.uncertainty import BLOCK_KEY, UncertaintiesBlock, load_parameter_table, resolve
-    from sdmission.model.catalogue import load_catalogue
-    from sdmission.scenario.check import check_scenario, scenario_inputs
-    from sdmission.scenario.load import load_scenario, project_table_csv
-    from sdmission.study.targets import get_target_set
-
-    problems: list[Problem] = []
-    out: list[EnsembleScenario] = []
-    for p in paths:
-        try:
-            scn = load_scenario(p)
-        except InputError as exc:
-            problems += exc.problems
-            continue
-        cat = load_catalogue(scn.model_path)
-        found = check_scenario(scn, cat)
-        if found:
-            problems += found
-            continue
-        block = scn.blocks.get(BLOCK_KEY) or UncertaintiesBlock(defaults="all")
-        link = next((lk for lk in scn.chain if BLOCK_KEY in lk.blocks), scn.chain[0])
-        try:
-            space = resolve(block, load_parameter_table(scn.model_path, project_table_csv(scn.model_path)),  # type: ignore[arg-type]
-                            source=link.path, line_of=link.doc.line)
-            tset = get_target_set(targets or scn.targets)
-        except InputError as exc:
-            problems += exc.problems
-            continue
-        out.append(EnsembleScenario(name=scn.name, mdl_path=scn.model_path,
-                                    inputs=scenario_inputs(scn, cat), space=space,
-                                    target_set=tset, final_time=scn.final_time,
-                                    text=scn.merged_yaml()))
-    if problems:
-        raise InputError(problems)
-    return out

@@ -94,7 +94,7 @@ def load_parameter_table(mdl_path: Path | str, table_csv: Path | str | None = No
     table_csv
         A committed table of this model (``models/parameters.csv`` layout) to use instead of the
         tags in the model's comments; the caller knows whether one exists (for the project model:
-        :func:`sdmission.scenario.load.project_table_csv`). ``None``: build the table from the tags.
+        :func:`sdmission.settings.parameter_table_file`). ``None``: build the table from the tags.
     """
     from sdmission.model.catalogue import load_catalogue
 

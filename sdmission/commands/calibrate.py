@@ -5,20 +5,23 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sdmission.settings import discover
+
 HELP = "print the project model's fit to observed history (MAPE, Theil statistics); --fit re-estimates"
-DEFAULT_MODEL = Path("models/sdmission.mdl")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", nargs="?", type=Path, default=DEFAULT_MODEL, help="Vensim model (default: %(default)s)")
+    parser.add_argument("model", nargs="?", type=Path, default=None,
+                        help="Vensim model (default: models/sdmission.mdl in the project folder)")
     parser.add_argument("--fit", action="store_true", help="re-estimate the [calibrated] parameters (least squares)")
     parser.add_argument("--max-evaluations", type=int, default=80, help="model runs the fit may use")
 
 
 def run(args: argparse.Namespace) -> int:
+    model: Path = args.model or discover().default_model
     from sdmission.analysis.calibrate import evaluate, fit
 
-    cal = fit(args.model, args.max_evaluations) if args.fit else evaluate(args.model)
+    cal = fit(model, args.max_evaluations) if args.fit else evaluate(model)
     if cal.parameters:
         print("calibrated parameters:")
         for k, v in cal.parameters.items():

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sdmission.commands.ensemble import save_figure
 from sdmission.errors import InputError, Problem
 
 HELP = "scenario discovery: PRIM boxes of the futures in which a target fails"
@@ -35,8 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sdmission.analysis import discovery as D
-    from sdmission.io import atomic_write
+    from sdmission.io import atomic_write_text
     from sdmission.messages import did_you_mean, fmt, show
+    from sdmission.report.save import save_figure
     from sdmission.report.uncertainty import prim_plot
     from sdmission.study.results import read_netcdf
     from sdmission.study.targets import check_all, get_target_set
@@ -81,8 +81,7 @@ def run(args: argparse.Namespace) -> int:
                 fig = prim_plot(res, title=f"{s}: futures where '{t}' fails")
                 written.append(save_figure(fig, out / f"{stem}_prim_{s}_{t}.png"))
     body = "\n\n".join(texts) + "\n"
-    written.append(atomic_write(out / f"{stem}_discovery.txt",
-                                lambda tmp: tmp.write_text(body, encoding="utf-8")))
+    written.append(atomic_write_text(out / f"{stem}_discovery.txt", body))
     print(body)
     for p in written:
         print(f"wrote {p}")

@@ -8,16 +8,16 @@ D uncertainties. Writes ``<out>/<scenario>_sobol.nc`` (dims metric × uncertaint
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 
-from sdmission.commands.ensemble import add_scenario_arguments, save_figure, scenario_files, write_csv
+from sdmission.commands._options import add_ensemble_arguments, command_line, settings_of
+from sdmission.study.case import prepare
 
 HELP = "global sensitivity: Sobol' first/total-order indices of GHG 2030/2050 and circular 2040"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_scenario_arguments(parser, many=False)
+    add_ensemble_arguments(parser, many=False)
     parser.add_argument("--members", type=int, default=64, metavar="N",
                         help="Saltelli base sample N, a power of two (runs = N x (D + 2); default 64)")
 
@@ -25,14 +25,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from sdmission.analysis import ensemble as E
     from sdmission.analysis import sensitivity as S
+    from sdmission.io import atomic_write_csv
     from sdmission.model.translate import model_hash
+    from sdmission.report.save import save_figure
     from sdmission.report.uncertainty import sobol_bars
     from sdmission.study.results import provenance, write_netcdf
 
-    (scn,) = E.load_ensemble_scenarios(scenario_files(args), targets=args.targets)
+    settings = settings_of(args)
+    out = args.out or settings.results_dir
+    (case,) = prepare(args.scenarios, engine=args.engine, targets=args.targets, settings=settings,
+                      uncertainties=True)
+    scn = E.EnsembleScenario.from_case(case)
     metrics = S.DEFAULT_METRICS
     design = S.design(scn.space, args.members, seed=args.seed)
-    engine = E.resolve_engine_name(args.engine)
+    engine = case.engine.name
     n = design.sizes["member"]
     print(f"sensitivity '{scn.name}': {len(scn.space)} uncertainties, base N={args.members}, "
           f"{n} runs, engine {engine}", file=sys.stderr)
@@ -40,20 +46,18 @@ def run(args: argparse.Namespace) -> int:
     stats = E.RunStats()
     raw = E.run_ensemble([scn], design, return_vars=sorted({m.variable for m in metrics}),
                          engine=engine, chunk_size=args.chunk_size,
-                         chunk_dir=args.out / f"{name}.chunks", scheduler=args.scheduler,
+                         chunk_dir=out / f"{name}.chunks", scheduler=args.scheduler,
                          stats=stats)
     y = S.metric_values(raw.isel(scenario=0), metrics)
     idx = S.sobol_indices(scn.space, y, metrics, seed=args.seed)
-    command = "python -m sdmission " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "sensitivity"
     idx.attrs.update(provenance(model_path=scn.mdl_path, model_sha256=model_hash(scn.mdl_path),
-                                engine=engine, command=command,
+                                engine=engine, command=command_line("sensitivity"),
                                 extra={"scenario": scn.name, "seed": str(args.seed),
                                        "base_sample": str(args.members), "runs": str(n)}))
-    written = [write_netcdf(idx, args.out / f"{name}.nc"),
-               write_csv(S.indices_table(idx), args.out / f"{name}.csv"),
-               save_figure(sobol_bars(idx, title=f"Sobol' indices, scenario '{scn.name}' "
-                                                 f"(N={args.members}, {n} runs)"),
-                           args.out / f"{name}.png")]
+    fig = sobol_bars(idx, title=f"Sobol' indices, scenario '{scn.name}' (N={args.members}, {n} runs)")
+    written = [write_netcdf(idx, out / f"{name}.nc"),
+               atomic_write_csv(S.indices_table(idx), out / f"{name}.csv"),
+               save_figure(fig, out / f"{name}.png")]
     print(S.summary(idx))
     print(f"{stats.members_run} runs in {stats.seconds:.1f} s ({stats.loaded} chunks reused)")
     for p in written:

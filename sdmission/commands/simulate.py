@@ -18,19 +18,18 @@ from typing import Any
 import xarray as xr
 
 from sdmission import __version__
+from sdmission.commands._options import add_engine
 from sdmission.errors import InputError, ModelError, Problem
 from sdmission.model import translate
 from sdmission.study.results import write_netcdf
 
 HELP = "simulate one Vensim model with its defaults (and --set changes) and write a netCDF file"
-ENGINES = ("batch", "pysd")
 _CONTROL = frozenset({"time", "initial_time", "final_time", "time_step", "saveper"})
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", type=Path, help="Vensim .mdl file")
-    parser.add_argument("--engine", choices=ENGINES, default="batch",
-                        help="batch (default, vectorised) or pysd (the reference)")
+    add_engine(parser, "batch")
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
                         help="change a model constant (python or Vensim name); repeatable")
     parser.add_argument("--final-time", type=float, default=None, metavar="T",
@@ -109,7 +108,7 @@ def simulate(model_path: Path, engine: str, sets: dict[str, float], final_time: 
     ds.attrs.update({
         "model_file": str(model_path),
         "model_sha256": translate.model_hash(model_path),
-        "engine": engine,
+        "engine": eng.name,
         "settings": "; ".join(f"{k}={v!r}" for k, v in sets.items()),
         "final_time": "" if final_time is None else repr(final_time),
         "sdmission_version": __version__,
@@ -129,5 +128,6 @@ def run(args: argparse.Namespace) -> int:
     sets = parse_sets(args.sets, doc)
     ds = simulate(model_path, args.engine, sets, args.final_time, doc)
     write_netcdf(ds, args.out)
-    print(f"wrote {args.out} ({len(ds.data_vars)} variables, {ds.sizes['time']} times, engine {args.engine})")
+    print(f"wrote {args.out} ({len(ds.data_vars)} variables, {ds.sizes['time']} times, "
+          f"engine {ds.attrs['engine']})")
     return 0

@@ -1,14 +1,18 @@
-"""``python -m sdmission validate FILE…``: check scenario files; exit 0 when all are valid, else 1."""
+"""``python -m sdmission validate FILE…``: check scenario files; exit 0 when all are valid, else 1.
+
+The checks are those of :func:`sdmission.study.case.prepare` (schema, ``extends``, names, kinds,
+units and limits against the model), file by file: each valid file is listed, every problem of
+every file is reported; no engine is built.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from sdmission.errors import InputError, Problem, SdmissionError
-from sdmission.model.catalogue import Catalogue, load_catalogue
-from sdmission.scenario.check import check_scenario
-from sdmission.scenario.load import load_scenario
+from sdmission.errors import InputError, Problem
+from sdmission.model.catalogue import Catalogue
+from sdmission.study.case import check_file
 
 HELP = "check scenario files against the schema and their model (exit 0 valid, 1 problems)"
 
@@ -23,22 +27,9 @@ def run(args: argparse.Namespace) -> int:
     problems: list[Problem] = []
     catalogues: dict[Path, Catalogue] = {}
     for f in args.files:
-        try:
-            scn = load_scenario(f)
-        except InputError as exc:
-            problems += exc.problems
-            continue
-        found: list[Problem] = []
-        if not args.no_model:
-            try:
-                if scn.model_path not in catalogues:
-                    catalogues[scn.model_path] = load_catalogue(scn.model_path)
-            except SdmissionError as exc:
-                found.append(Problem(f"cannot read the model: {exc}", scn.file, None, "model"))
-            else:
-                found = check_scenario(scn, catalogues[scn.model_path])
+        scn, found = check_file(f, catalogues, model=not args.no_model)
         problems += found
-        if not found:
+        if scn is not None and not found:
             print(f"ok: {f} (scenario '{scn.name}', chain {scn.chain_text()}, "
                   f"{len(scn.levers)} levers, {len(scn.assumptions)} assumptions)")
     if problems:

@@ -1,8 +1,12 @@
-"""The model's variable table: one row per variable, built from PySD's ``model.doc``.
+"""The model's variable table: one row per variable, as PySD's ``model.doc`` lists them.
 
 The scenario layer checks names, kinds and limits against this table; the results layer takes
 ``units`` and ``long_name`` from it. The *kind* comes from the tag the model's comment starts with
 (``[lever]``, ``[assumption]``) and otherwise from PySD's type (stocks, constants, auxiliaries).
+
+The table is built from PySD's abstract model and builder metadata (``model.section``): no code
+generated from the model is imported or run, so a crafted ``.mdl`` comment cannot execute (issue
+#13). ``tests/unit/test_catalogue.py`` checks it equals the table read from the loaded PySD model.
 """
 
 from __future__ import annotations
@@ -10,7 +14,6 @@ from __future__ import annotations
 import difflib
 import functools
 import math
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +23,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sdmission.errors import ModelError
+from sdmission.model import source
+from sdmission.model.source import CONTROL_VARS, strip_tag, tag_of
 
 Kind = Literal["lever", "assumption", "parameter", "stock", "aux", "control"]
 KINDS: tuple[Kind, ...] = ("lever", "assumption", "parameter", "stock", "aux", "control")
 
-CONTROL_VARS = frozenset({"initial_time", "final_time", "time_step", "saveper", "time"})
-_TAG = re.compile(r"^\s*\[(\w+)\]\s*")
 
 
 @dataclass(frozen=True)
@@ -86,20 +89,15 @@ def _clean_limit(x: Any) -> float | None:
     return None if math.isnan(value) else value
 
 
-def _str(x: Any) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    return str(x)
-
-
 def classify(py_name: str, comment: str, pysd_type: str, pysd_subtype: str) -> Kind:
     """The kind of a variable from its comment tag and PySD type."""
     if py_name in CONTROL_VARS:
         return "control"
-    match = _TAG.match(comment)
-    tag = match.group(1).lower() if match else ""
-    if tag in ("lever", "assumption"):
-        return tag  # type: ignore[return-value]
+    tag = tag_of(comment)
+    if tag == "lever":
+        return "lever"
+    if tag == "assumption":
+        return "assumption"
     if pysd_type == "Stateful" and pysd_subtype == "Integ":
         return "stock"
     if pysd_type == "Constant":
@@ -148,65 +146,45 @@ class Catalogue(Mapping[str, Variable]):
         pool = [v.py_name for v in self._vars.values() if not kinds or v.kind in kinds]
         return difflib.get_close_matches(name, pool, n=n, cutoff=0.6)
 
-    @classmethod
-    def from_pysd(cls, model: Any, *, source: str = "") -> Catalogue:
-        """Build from a loaded PySD model (uses ``model.doc`` and ``model.get_coords``)."""
-        doc = model.doc
-        variables: dict[str, Variable] = {}
-        for row in doc.to_dict("records"):
-            py_name = _str(row.get("Py Name"))
-            if not py_name:
-                continue
-            comment_raw = _str(row.get("Comment"))
-            pysd_type = _str(row.get("Type"))
-            pysd_subtype = _str(row.get("Subtype"))
-            kind = classify(py_name, comment_raw, pysd_type, pysd_subtype)
-            limits_raw = row.get("Limits")
-            if isinstance(limits_raw, tuple | list) and len(limits_raw) == 2:
-                limits = (_clean_limit(limits_raw[0]), _clean_limit(limits_raw[1]))
-            else:
-                limits = (None, None)
-            dims: tuple[str, ...] = ()
-            coords: dict[str, tuple[str, ...]] = {}
-            func = getattr(model.components, py_name, None)
-            if func is not None and kind != "control":
-                got = model.get_coords(func)
-                if got:
-                    coord_map, dim_list = got
-                    dims = tuple(dim_list)
-                    coords = {d: tuple(str(e) for e in coord_map[d]) for d in dims}
-            variables[py_name] = Variable(
-                py_name=py_name,
-                real_name=_str(row.get("Real Name")) or py_name,
-                units=_str(row.get("Units")),
-                limits=limits,
-                kind=kind,
-                dims=dims,
-                coords=coords,
-                comment=_TAG.sub("", comment_raw, count=1).strip(),
-                pysd_type=pysd_type,
-                pysd_subtype=pysd_subtype,
-            )
-        if not variables:
-            raise ModelError(f"the model {source or ''} has no variables in its doc table")
-        time = {name: float(getattr(model.components, name)()) for name in
-                ("initial_time", "final_time", "time_step", "saveper")}
-        return cls(variables, source=source, time=time)
+
+def _builder_limits(limits: Any) -> tuple[float | None, float | None]:
+    """Limits as PySD's builder writes them into the generated code and the catalogue reads them."""
+    if not limits or tuple(limits) == (None, None):
+        return (None, None)
+    return (_clean_limit(limits[0]), _clean_limit(limits[1]))
+
+
+#: The row PySD adds for ``Time`` to every model's doc table.
+TIME_ROW = Variable(py_name="time", real_name="Time", units="", limits=(None, None), kind="control",
+                    comment="Current time of the model.")
 
 
 @functools.lru_cache(maxsize=16)
-def _load_cached(mdl_path: str, digest: str) -> Catalogue:
-    from sdmission.model import translate
+def _from_source(path: str, digest: str) -> Catalogue:
+    """The catalogue from PySD's abstract model and builder (strings only: no generated code runs)."""
+    from sdmission.model.section import built_section
 
     del digest  # part of the cache key only: a changed file gets a fresh table
-    return Catalogue.from_pysd(translate.load(mdl_path), source=mdl_path)
+    section = built_section(path)
+    rows: dict[str, Variable] = {TIME_ROW.real_name: TIME_ROW}
+    for el in section.elements:
+        kind = classify(el.py_name, el.comment, el.type, el.subtype)
+        dims = el.dims if kind != "control" else ()
+        rows[el.name] = Variable(
+            py_name=el.py_name, real_name=el.name or el.py_name, units=el.units,
+            limits=_builder_limits(el.limits), kind=kind, dims=dims, coords={d: el.coords[d] for d in dims},
+            comment=strip_tag(el.comment), pysd_type=el.type, pysd_subtype=el.subtype,
+        )
+    if len(rows) == 1:
+        raise ModelError(f"the model {path} has no variables")
+    variables = {rows[name].py_name: rows[name] for name in sorted(rows)}  # PySD's doc is sorted by name
+    return Catalogue(variables, source=path, time=dict(source.read(path).controls))
 
 
 def load_catalogue(mdl_path: Path | str) -> Catalogue:
-    """The catalogue of a ``.mdl`` (translated once; cached per file content)."""
-    from sdmission.model.translate import model_hash
+    """The catalogue of a ``.mdl``, built from PySD's abstract model (cached per file content).
 
-    path = Path(mdl_path)
-    if not path.is_file():
-        raise ModelError(f"model file not found: {path}")
-    return _load_cached(str(path.resolve()), model_hash(path))
+    No code generated from the model is imported or run: a model file is data.
+    """
+    src = source.read(mdl_path)
+    return _from_source(str(Path(mdl_path).resolve()), src.digest)

@@ -19,18 +19,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from sdmission.errors import ModelError
-from sdmission.model import translate
+from sdmission.model import source
+from sdmission.model.section import BuiltElement, built_section
+from sdmission.model.source import CONTROLS, strip_tag
 
 TAGS = ("parameter", "calibrated", "data", "structure", "lever", "assumption")
 UNCERTAIN_TAGS = ("parameter", "calibrated")
-_TAG = re.compile(r"^\s*\[(\w+)\]")
 _RANGE = re.compile(r"range\s*\[([^\]]+)\]", re.IGNORECASE)
 _NUM = r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 
@@ -52,8 +50,8 @@ class Parameter:
 
 def tag_of(comment: str) -> str | None:
     """The tag a comment starts with (``parameter``, ``lever``, …), or None."""
-    m = _TAG.match(comment or "")
-    return m.group(1).lower() if m and m.group(1).lower() in TAGS else None
+    tag = source.tag_of(comment)
+    return tag if tag in TAGS else None
 
 
 def parse_range(text: str, value: float) -> tuple[float, float]:
@@ -76,62 +74,59 @@ def parse_range(text: str, value: float) -> tuple[float, float]:
 def parameter_table(mdl_path: Path | str) -> list[Parameter]:
     """Rows for every tagged constant of the model (levers and assumptions excluded).
 
-    Raises ModelError listing every constant without a tag and every uncertain parameter without a
-    readable range or with its value outside the range.
+    Built from the model as data (``model.section``): values are evaluated from the syntax tree, no
+    generated code runs. Raises ModelError listing every constant without a tag and every uncertain
+    parameter without a readable range or with its value outside the range.
     """
-    model = translate.load(mdl_path)
-    doc = model.doc
+    section = built_section(mdl_path)
     rows: list[Parameter] = []
     problems: list[str] = []
-    for _, r in doc.iterrows():
-        if r["Type"] != "Constant" or r["Py Name"] in ("initial_time", "final_time", "time_step", "saveper"):
+    for el in sorted(section.elements, key=lambda e: e.name):  # PySD's doc order
+        if el.type != "Constant" or el.py_name in CONTROLS:
             continue
-        comment = str(r["Comment"]) if isinstance(r["Comment"], str) else ""
-        kind = tag_of(comment)
+        kind = tag_of(el.comment)
         if kind is None:
-            problems.append(f"{r['Real Name']}: constant without a tag ([parameter], [data], …)")
+            problems.append(f"{el.name}: constant without a tag ([parameter], [data], …)")
             continue
         if kind in ("lever", "assumption"):
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            raw = getattr(model.components, r["Py Name"])()
-        values: list[tuple[str, float]]
-        if hasattr(raw, "dims") and raw.dims:
-            flat = raw.stack(_e=raw.dims) if len(raw.dims) > 1 else raw.rename({raw.dims[0]: "_e"})
-            values = [
-                (",".join(map(str, np.atleast_1d(k))) if len(raw.dims) > 1 else str(k), float(v))
-                for k, v in zip(flat["_e"].values, flat.values)
-            ]
-        else:
-            values = [("", float(raw))]
-        body = _TAG.sub("", comment, count=1).strip()
-        ranges = _RANGE.findall(body)
-        for element, value in values:
-            low = high = value
-            if kind in UNCERTAIN_TAGS:
-                if not ranges:
-                    problems.append(f"{r['Real Name']}: [{kind}] without 'range [low, high]'")
-                    continue
-                try:
-                    low, high = parse_range(ranges[-1], value)
-                except ValueError as exc:
-                    problems.append(f"{r['Real Name']}: {exc}")
-                    continue
-                if not low <= value <= high:
-                    problems.append(
-                        f"{r['Real Name']}{'[' + element + ']' if element else ''}: value {value:g} "
-                        f"outside its range [{low:g}, {high:g}]"
-                    )
-            rows.append(
-                Parameter(
-                    name=r["Py Name"], real_name=r["Real Name"], element=element, value=value,
-                    units=str(r["Units"]), low=low, high=high, kind=kind,
-                    source=" ".join(body.replace("\\", " ").split()),
-                )
-            )
+        try:
+            values = section.constant_values(el)
+        except ModelError as exc:
+            problems.append(str(exc))
+            continue
+        rows += _rows(el, kind, values, problems)
     if problems:
         raise ModelError("parameter table problems in " + str(mdl_path) + ":\n  " + "\n  ".join(problems))
+    return rows
+
+
+def _rows(el: BuiltElement, kind: str, values: list[tuple[str, float]], problems: list[str]) -> list[Parameter]:
+    """The table rows of one constant (one per subscript element); problems are appended."""
+    body = strip_tag(el.comment)
+    ranges = _RANGE.findall(body)
+    rows: list[Parameter] = []
+    for element, value in values:
+        low = high = value
+        if kind in UNCERTAIN_TAGS:
+            if not ranges:
+                problems.append(f"{el.name}: [{kind}] without 'range [low, high]'")
+                continue
+            try:
+                low, high = parse_range(ranges[-1], value)
+            except ValueError as exc:
+                problems.append(f"{el.name}: {exc}")
+                continue
+            if not low <= value <= high:
+                problems.append(
+                    f"{el.name}{'[' + element + ']' if element else ''}: value {value:g} "
+                    f"outside its range [{low:g}, {high:g}]"
+                )
+        rows.append(Parameter(
+            name=el.py_name, real_name=el.name, element=element, value=value,
+            units=el.units or "None",  # as str() of PySD's doc entry for a constant without units
+            low=low, high=high, kind=kind, source=" ".join(body.replace("\\", " ").split()),
+        ))
     return rows
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sdmission.errors import ModelError
+from sdmission.model import source
 from sdmission.model.structure import dependency_graph, group_view, layout
 
-SKETCH_START = "\\\\\\---/// Sketch information - do not modify anything except names"
+SKETCH_START = source.SKETCH_MARKER + " Sketch information - do not modify anything except names"
 VERSION_LINE = "V300  Do not put anything below this section - it will be ignored"
 VIEW_STYLE = "$192-192-192,0,Times New Roman|12||0-0-0|0-0-0|0-0-255|-1--1--1|-1--1--1|96,96,100,0"
 SKETCH_END = "///---\\\\\\"
@@ -74,8 +75,6 @@ def with_sketch(mdl: Path | str, out: Path | str) -> Path:
     src, dst = Path(mdl), Path(out)
     if src.resolve() == dst.resolve():
         raise ModelError(f"refusing to overwrite the source model {src}; write the copy elsewhere")
-    text = src.read_text(encoding="utf-8")
-    cut = text.find("\\\\\\---///")
-    equations = (text if cut < 0 else text[:cut]).rstrip() + "\n\n"
+    equations = source.read(src).equations_text.rstrip() + "\n\n"
     dst.write_text(equations + sketch_text(src), encoding="utf-8")
     return dst

@@ -6,9 +6,7 @@ so sources stay read-only and a model is never re-translated unless its text cha
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import warnings
 from pathlib import Path
 
@@ -16,6 +14,10 @@ import pysd
 
 from sdmission.errors import ModelError
 from sdmission.io import atomic_write
+from sdmission.model import source
+from sdmission.model.hashing import model_hash
+
+__all__ = ["cache_dir", "cached_copy", "load", "model_cache_folder", "model_hash", "translated_py"]
 
 
 def cache_dir() -> Path:
@@ -24,11 +26,6 @@ def cache_dir() -> Path:
     path = Path(root) if root else Path.home() / ".cache" / "sdmission"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def model_hash(mdl_path: Path | str) -> str:
-    """SHA-256 of the model file's bytes (hex, 64 chars)."""
-    return hashlib.sha256(Path(mdl_path).read_bytes()).hexdigest()
 
 
 def model_cache_folder(digest: str) -> Path:
@@ -41,11 +38,13 @@ def model_cache_folder(digest: str) -> Path:
 def cached_copy(mdl_path: Path | str) -> Path:
     """Copy the ``.mdl`` into ``cache_dir()/<hash>/`` (once) and return the copy's path."""
     src = Path(mdl_path)
-    if not src.is_file():
-        raise ModelError(f"model file not found: {src}")
-    dst = model_cache_folder(model_hash(src)) / src.name
+    model = source.read(src)  # the bytes written are the bytes hashed
+    dst = model_cache_folder(model.digest) / src.name
     if not dst.exists():
-        atomic_write(dst, lambda tmp: shutil.copyfile(src, tmp))
+        def copy(tmp: Path) -> None:
+            tmp.write_bytes(model.data)
+
+        atomic_write(dst, copy)
     return dst
 
 

@@ -31,8 +31,6 @@ from sdmission.schema.problems import keys_at, validation_problems
 from sdmission.yamlio import KeyPath, YamlDoc, dump_yaml, read_yaml
 
 DEFAULT_MODEL = "../models/sdmission.mdl"
-PROJECT_MODEL_NAME = "sdmission.mdl"
-PROJECT_TABLE_NAME = "parameters.csv"
 DEFAULT_TARGETS = "design"
 SUFFIXES = (".yaml", ".yml")
 
@@ -287,15 +285,6 @@ def merge(chain: tuple[Link, ...]) -> Scenario:
         origins=origins,
     )
 
-
-def project_table_csv(model_path: Path | str) -> Path | None:
-    """The committed parameter table of the project model (``parameters.csv`` beside it), if any.
-
-    Only the project model has one; for any other model the table comes from its tags.
-    """
-    mdl = Path(model_path)
-    csv = mdl.with_name(PROJECT_TABLE_NAME)
-    return csv if mdl.name == PROJECT_MODEL_NAME and csv.is_file() else None
 
 
 def load_scenario(path: Path | str) -> Scenario:

@@ -12,6 +12,7 @@ import xarray as xr
 from sdmission.analysis import ensemble as E
 from sdmission.analysis.uncertainty import sample
 from sdmission.cli import main
+from sdmission.study.case import prepare
 from sdmission.study.results import read_netcdf
 
 TOY = Path(__file__).resolve().parents[1] / "data" / "models" / "unc_toy.mdl"
@@ -84,9 +85,15 @@ def test_pmet_and_ranking_files(ens: Path):
     assert [r["scenario"] for r in rank] == ["high", "low"]  # a higher levy meets more targets
 
 
+def _low(scen: Path) -> E.EnsembleScenario:
+    """The 'low' scenario as the ensemble command prepares it."""
+    (case,) = prepare([scen / "low.yaml"], engine="pysd", uncertainties=True)
+    return E.EnsembleScenario.from_case(case)
+
+
 def test_same_seed_same_results_and_member_independence(ens: Path, scen: Path):
     ds = read_netcdf(ens / "ensemble.nc")
-    (low,) = E.load_ensemble_scenarios([scen / "low.yaml"])
+    low = _low(scen)
     again = E.run_ensemble([low], sample({"low": low.space}, MEMBERS, "lhs", SEED),
                            return_vars=["ghg_reduction_vs_1990", "circular_share"],
                            engine="pysd", chunk_size=5)
@@ -103,7 +110,7 @@ def test_same_seed_same_results_and_member_independence(ens: Path, scen: Path):
 
 
 def test_interrupted_ensemble_resumes(ens: Path, scen: Path, tmp_path: Path):
-    (low,) = E.load_ensemble_scenarios([scen / "low.yaml"])
+    low = _low(scen)
     samples = sample({"low": low.space}, MEMBERS, "lhs", SEED)
     kw = dict(return_vars=["ghg_reduction_vs_1990"], engine="pysd", chunk_size=16,
               chunk_dir=tmp_path / "x.chunks")

@@ -54,15 +54,12 @@ def test_optimise_writes_reproducible_scenario(tmp_path, capsys):
     assert "Feasible" in capsys.readouterr().out
 
     # the written scenario, run the way `run` runs it, reproduces the reported outcome
-    from sdmission.commands.run import load_engine
-    from sdmission.scenario.check import scenario_inputs
-    from sdmission.scenario.load import load_scenario
+    from sdmission.study.case import prepare
     from sdmission.study.targets import check, get_target_set
 
-    scn = load_scenario(out / "opt-test-optimised.yaml")
-    assert "optimise" not in scn.blocks
-    engine, catalogue = load_engine(scn.model_path, "pysd")
-    ds = engine.run(scenario_inputs(scn, catalogue),
+    (case,) = prepare([out / "opt-test-optimised.yaml"], engine="pysd")
+    assert "optimise" not in case.scenario.blocks
+    ds = case.engine.run(case.inputs,
                     return_vars=["industry_ghg", "public_cost_total"]).isel(member=0)
     years = np.arange(2025, 2051)
     npv = float((ds["public_cost_total"].sel(time=years.astype(float)).values

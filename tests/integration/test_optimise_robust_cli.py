@@ -67,16 +67,13 @@ def test_robust_optimum_report_and_reproducible_scenario(tmp_path, capsys):
     capsys.readouterr()
 
     # the written scenario, run the way `run` runs it, reproduces the reported (nominal) cost
-    from sdmission.commands.run import load_engine
-    from sdmission.scenario.check import scenario_inputs
-    from sdmission.scenario.load import load_scenario
+    from sdmission.study.case import prepare
 
     written = out / "rob-test-optimised.yaml"
     assert "# Robust: P(met) >= 0.8 for every target over 64 futures (lhs, seed 1)" in written.read_text()
-    scn = load_scenario(written)
-    assert "optimise" not in scn.blocks
-    engine, catalogue = load_engine(scn.model_path, "batch")
-    ds = engine.run(scenario_inputs(scn, catalogue), return_vars=["industry_ghg", "public_cost_total"]).isel(member=0)
+    (case,) = prepare([written], engine="batch")
+    assert "optimise" not in case.scenario.blocks
+    ds = case.engine.run(case.inputs, return_vars=["industry_ghg", "public_cost_total"]).isel(member=0)
     years = np.arange(2025, 2051)
     npv = float((ds["public_cost_total"].sel(time=years.astype(float)).values * 1.03 ** -(years - 2025.0)).sum())
     assert npv == pytest.approx(rep["objective"]["value"], rel=1e-12)

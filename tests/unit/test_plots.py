@@ -9,6 +9,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from sdmission import report as plots
 from sdmission.constants import (
     CLUSTERS,
     FUNCTIONS,
@@ -18,7 +19,6 @@ from sdmission.constants import (
     ROUTES,
 )
 from sdmission.errors import InputError, SdmissionError
-from sdmission.report import figures as plots
 from sdmission.report import labels
 from sdmission.study.targets import Target, TargetSet, get_target_set
 from tests.unit.test_plots_demo_data import demo_ensemble, demo_runs

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from sdmission.model.source import read_equations, read_groups
 from sdmission.model.structure import (
     dependency_graph,
     feedback_loops,
     loop_polarity,
     loop_table,
-    read_equations,
-    read_groups,
 )
 
 POPULATION = """{UTF-8}

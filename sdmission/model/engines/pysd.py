@@ -19,7 +19,7 @@ import xarray as xr
 from sdmission.constants import MEMBER, TIME
 from sdmission.errors import ModelError
 from sdmission.model import translate
-from sdmission.model.catalogue import Catalogue
+from sdmission.model.catalogue import Catalogue, load_catalogue
 
 # PySD warns whenever a parameter replaces a model equation; that is what scenarios do.
 _EXPECTED_WARNINGS = (
@@ -53,7 +53,7 @@ class PysdEngine:
     def __init__(self, mdl_path: Path | str):
         self.mdl_path = Path(mdl_path)
         self._model = translate.load(self.mdl_path)
-        self.catalogue = Catalogue.from_pysd(self._model, source=str(self.mdl_path))
+        self.catalogue = load_catalogue(self.mdl_path)
         self._pristine = True
 
     # -- inputs ------------------------------------------------------------------------------

@@ -69,20 +69,10 @@ _CONTROL = ("initial_time", "final_time", "time_step", "saveper")
 
 
 def parse_abstract(mdl_path: Path | str) -> Any:
-    """PySD's abstract model of a ``.mdl`` (``VensimFile(path).parse()`` → ``get_abstract_model()``)."""
-    from pysd.translators.vensim.vensim_file import VensimFile
+    """PySD's abstract model of a ``.mdl``, read once per content by ``sdmission.model.source``."""
+    from sdmission.model import source
 
-    path = Path(mdl_path)
-    if not path.is_file():
-        raise ModelError(f"model file not found: {path}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            vf = VensimFile(path)
-            vf.parse()
-            return vf.get_abstract_model()
-    except Exception as exc:  # PySD raises many types; wrap with the file name
-        raise ModelError(f"PySD could not parse {path}: {exc}") from exc
+    return source.read(mdl_path).abstract()
 
 
 def compile_model(mdl_path: Path | str, source_hash: str = "") -> ir.ModelIR:

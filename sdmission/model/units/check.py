@@ -35,7 +35,6 @@ written and as computed from the names in the equation.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -45,188 +44,10 @@ from typing import Any
 import numpy as np
 from pysd.translators.structures import abstract_expressions as ae
 
-from sdmission.model.structure import RawEquation, abstract_model, elements, norm, read_equations, render
-
-# unit name (lower case) -> (scale, {base: exponent})
-_KNOWN: dict[str, tuple[float, dict[str, int]]] = {
-    "t": (1.0, {"t": 1}),
-    "kt": (1e3, {"t": 1}),
-    "mt": (1e6, {"t": 1}),
-    "tco2": (1.0, {"tCO2": 1}),
-    "ktco2": (1e3, {"tCO2": 1}),
-    "mtco2": (1e6, {"tCO2": 1}),
-    "mtco2e": (1e6, {"tCO2": 1}),
-    "eur": (1.0, {"EUR": 1}),
-    "keur": (1e3, {"EUR": 1}),
-    "meur": (1e6, {"EUR": 1}),
-    "bneur": (1e9, {"EUR": 1}),
-    "gj": (1.0, {"GJ": 1}),
-    "tj": (1e3, {"GJ": 1}),
-    "pj": (1e6, {"GJ": 1}),
-    "kwh": (3.6e-3, {"GJ": 1}),
-    "mwh": (3.6, {"GJ": 1}),
-    "gwh": (3.6e3, {"GJ": 1}),
-    "twh": (3.6e6, {"GJ": 1}),
-    "fte": (1.0, {"FTE": 1}),
-    "year": (1.0, {"Year": 1}),
-    "years": (1.0, {"Year": 1}),
-    "yr": (1.0, {"Year": 1}),
-    "month": (1 / 12, {"Year": 1}),
-    "months": (1 / 12, {"Year": 1}),
-    "dmnl": (1.0, {}),
-    "dimensionless": (1.0, {}),
-    "fraction": (1.0, {}),
-    "1": (1.0, {}),
-}
-_RTOL = 1e-9
-
-
-@dataclass(frozen=True)
-class Unit:
-    """A unit: base-dimension exponents, a scale, and the names it was written with.
-
-    ``exact`` is False when a numeric literal was a factor (its scale is then unknown).
-    """
-
-    dims: tuple[tuple[str, Fraction], ...]
-    scale: float = 1.0
-    names: tuple[tuple[str, Fraction], ...] = ()
-    exact: bool = True
-
-    @property
-    def dimensionless(self) -> bool:
-        return not self.dims
-
-    def same_dims(self, other: Unit) -> bool:
-        return self.dims == other.dims
-
-    def matches(self, other: Unit) -> bool:
-        """Same dimensions and (when both scales are known) the same scale."""
-        if self.dims != other.dims:
-            return False
-        if not (self.exact and other.exact):
-            return True
-        return math.isclose(self.scale, other.scale, rel_tol=_RTOL)
-
-    def __mul__(self, other: Unit) -> Unit:
-        return Unit(_merge(self.dims, other.dims, 1), self.scale * other.scale,
-                    _merge(self.names, other.names, 1), self.exact and other.exact)
-
-    def __truediv__(self, other: Unit) -> Unit:
-        return Unit(_merge(self.dims, other.dims, -1), self.scale / other.scale,
-                    _merge(self.names, other.names, -1), self.exact and other.exact)
-
-    def __pow__(self, power: Fraction) -> Unit:
-        return Unit(tuple((k, v * power) for k, v in self.dims), self.scale ** float(power),
-                    tuple((k, v * power) for k, v in self.names), self.exact)
-
-    def inexact(self) -> Unit:
-        return Unit(self.dims, self.scale, self.names, False)
-
-    def __str__(self) -> str:
-        return format_names(self.names)
-
-
-DMNL = Unit(())
-
-
-def _merge(a: Sequence[tuple[str, Fraction]], b: Sequence[tuple[str, Fraction]], sign: int) -> tuple[tuple[str, Fraction], ...]:
-    out: dict[str, Fraction] = dict(a)
-    for k, v in b:
-        out[k] = out.get(k, Fraction(0)) + sign * v
-    return tuple(sorted((k, v) for k, v in out.items() if v != 0))
-
-
-def format_names(names: Sequence[tuple[str, Fraction]]) -> str:
-    """``(('EUR', 1), ('Year', -1))`` -> ``EUR/Year``; empty -> ``Dmnl``."""
-
-    def term(k: str, v: Fraction) -> str:
-        v = abs(v)
-        return k if v == 1 else f"{k}^{v}" if v.denominator == 1 else f"{k}^({v})"
-
-    num = [term(k, v) for k, v in names if v > 0]
-    den = [term(k, v) for k, v in names if v < 0]
-    top = "*".join(num) if num else "1"
-    if not den:
-        return top if num else "Dmnl"
-    bottom = den[0] if len(den) == 1 else "(" + "*".join(den) + ")"
-    return f"{top}/{bottom}"
-
-
-# --------------------------------------------------------------------------- parsing unit strings
-
-_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d*)?)|([A-Za-z_$%€][\w$%€]*)|(.))")
-
-
-class UnitSyntaxError(ValueError):
-    """A units string that cannot be read."""
-
-
-def parse_unit(text: str) -> Unit:
-    """Read a Vensim units string (``EUR/(t/Year)``, ``MEUR/(FTE*Year)``, ``1/Year``, ``Dmnl``)."""
-    tokens = [(num, name, op) for num, name, op in _TOKEN.findall(text.strip()) if num or name or op.strip()]
-    pos = 0
-
-    def peek() -> tuple[str, str, str] | None:
-        return tokens[pos] if pos < len(tokens) else None
-
-    def take() -> tuple[str, str, str]:
-        nonlocal pos
-        tok = peek()
-        if tok is None:
-            raise UnitSyntaxError(f"unexpected end of units '{text}'")
-        pos += 1
-        return tok
-
-    def expr() -> Unit:
-        out = factor()
-        while (tok := peek()) is not None and tok[2] in ("*", "/"):
-            take()
-            out = out * factor() if tok[2] == "*" else out / factor()
-        return out
-
-    def factor() -> Unit:
-        num, name, op = take()
-        if op == "(":
-            out = expr()
-            if take()[2] != ")":
-                raise UnitSyntaxError(f"missing ')' in units '{text}'")
-        elif name:
-            out = unit_of_name(name)
-        elif num:
-            if float(num) != 1.0:
-                raise UnitSyntaxError(f"number {num} in units '{text}' (only 1 is allowed)")
-            out = DMNL
-        else:
-            raise UnitSyntaxError(f"unexpected '{op}' in units '{text}'")
-        if (tok := peek()) is not None and tok[2] == "^":
-            take()
-            sign = -1 if (peek() or ("", "", ""))[2] == "-" else 1
-            if sign < 0:
-                take()
-            exp_num = take()[0]
-            if not exp_num:
-                raise UnitSyntaxError(f"exponent must be a number in units '{text}'")
-            out = out ** (sign * Fraction(exp_num))
-        return out
-
-    if not tokens:
-        raise UnitSyntaxError("empty units")
-    result = expr()
-    if pos != len(tokens):
-        raise UnitSyntaxError(f"unexpected '{''.join(tokens[pos])}' in units '{text}'")
-    return result
-
-
-def unit_of_name(name: str) -> Unit:
-    """One unit name: a known unit (case-insensitive) or a base dimension of its own."""
-    known = _KNOWN.get(name.lower())
-    if known is None:
-        return Unit(((name, Fraction(1)),), 1.0, ((name, Fraction(1)),))
-    scale, dims = known
-    written = () if not dims else ((name, Fraction(1)),)
-    return Unit(tuple(sorted((k, Fraction(v)) for k, v in dims.items())), scale, written)
-
+from sdmission.model import source
+from sdmission.model.source import RawEquation, norm
+from sdmission.model.structure.syntax import render
+from sdmission.model.units.algebra import DMNL, Unit, UnitSyntaxError, parse_unit, unit_of_name
 
 # --------------------------------------------------------------------------- the check
 
@@ -256,6 +77,7 @@ class UnitProblem:
 
 _SAME_ARGS = {"min": "MIN arguments differ", "max": "MAX arguments differ", "modulo": "MODULO arguments differ"}
 _KEEP = {"sum", "vmin", "vmax", "integer", "int", "abs", "quantum"}
+_TIME_CALLS = frozenset({"step", "ramp", "pulse", "pulse_train"})
 _DMNL_ARG = {"exp", "ln", "log", "sin", "cos", "tan", "arcsin", "arccos", "arctan"}
 
 
@@ -312,7 +134,7 @@ class _Checker:
             return self.same(args, "terms of a sum differ" if set(ops) == {"+"} else "terms of a sum or difference differ", node)
         if set(ops) <= {"*", "/"}:
             out = self.unit(args[0])
-            for op, arg in zip(ops, args[1:]):
+            for op, arg in zip(ops, args[1:], strict=False):
                 u = self.unit(arg)
                 out = None if self.lenient and (out is None or u is None) else _combine(out, u, op)
             return out
@@ -369,6 +191,17 @@ class _Checker:
         if fn == "sqrt":
             u = self.unit(args[0])
             return None if u is None else u ** Fraction(1, 2)
+        if fn in _TIME_CALLS:
+            return self.time_call(fn, node)
+        if fn in self.units:  # a lookup table called as a function
+            for arg in args:
+                self.unit(arg)
+            return self.units[fn]
+        raise _Unsupported(f"function {fn.upper()}")
+
+    def time_call(self, fn: str, node: ae.CallStructure) -> Unit | None:
+        """``STEP``, ``RAMP``, ``PULSE`` and ``PULSE TRAIN``: their times are in the time unit."""
+        args = node.arguments
         if fn == "step":
             self.expect(args[1], self.time, "STEP time is not in the time unit", node)
             return self.unit(args[0])
@@ -377,15 +210,9 @@ class _Checker:
                 self.expect(arg, self.time, "RAMP start/end is not in the time unit", node)
             slope = self.unit(args[0])
             return None if slope is None else slope * self.time
-        if fn in {"pulse", "pulse_train"}:
-            for arg in args:
-                self.expect(arg, self.time, f"{fn.upper()} times are not in the time unit", node)
-            return DMNL
-        if fn in self.units:  # a lookup table called as a function
-            for arg in args:
-                self.unit(arg)
-            return self.units[fn]
-        raise _Unsupported(f"function {fn.upper()}")
+        for arg in args:
+            self.expect(arg, self.time, f"{fn.upper()} times are not in the time unit", node)
+        return DMNL
 
     def expect(self, node: Any, want: Unit | None, what: str, where: Any) -> None:
         u = self.unit(node)
@@ -408,24 +235,34 @@ def _combine(a: Unit | None, b: Unit | None, op: str) -> Unit | None:
     return a * b if op == "*" else a / b
 
 
+_FOLD = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b if b else math.nan,
+    "^": lambda a, b: a**b,
+}
+
+
 def _number(node: Any) -> float | None:
     """Value of a constant numeric expression (``2``, ``-0.5``, ``1/3``), else None."""
     if isinstance(node, (bool, int, float, np.integer, np.floating)):
         return float(node)
-    if isinstance(node, ae.ArithmeticStructure):
-        vals = [_number(a) for a in node.arguments]
-        if any(v is None for v in vals):
+    if not isinstance(node, ae.ArithmeticStructure):
+        return None
+    vals = [_number(a) for a in node.arguments]
+    nums = [v for v in vals if v is not None]
+    if len(nums) != len(vals):
+        return None
+    if node.operators == ["negative"]:
+        return -nums[0]
+    out = nums[0]
+    for op, v in zip(node.operators, nums[1:], strict=False):
+        fold = _FOLD.get(op)
+        if fold is None:
             return None
-        if node.operators == ["negative"]:
-            return -vals[0]  # type: ignore[operator]
-        out = vals[0]
-        for op, v in zip(node.operators, vals[1:]):
-            out = {"+": out + v, "-": out - v, "*": out * v, "/": out / v if v else math.nan,  # type: ignore[operator]
-                   "^": out ** v}.get(op)  # type: ignore[operator]
-            if out is None:
-                return None
-        return out
-    return None
+        out = fold(out, v)
+    return out
 
 
 def check_units(mdl: Path | str, overrides: Mapping[str, str] | None = None, *,
@@ -439,15 +276,14 @@ def check_units(mdl: Path | str, overrides: Mapping[str, str] | None = None, *,
     ``lenient_literals=True`` lets a literal factor carry any unit (Vensim's laxer reading: a
     product with a literal factor is then not checked at all).
     """
-    path = Path(mdl)
-    am = abstract_model(path)
-    raw = {(norm(eq.name), tuple(s.replace(" ", "").lower() for s in eq.subscripts)): eq for eq in read_equations(path)}
+    src = source.read(mdl)
+    raw = {(norm(eq.name), tuple(s.replace(" ", "").lower() for s in eq.subscripts)): eq for eq in src.equations}
     raw_by_name: dict[str, list[RawEquation]] = {}
     for (name, _), raw_eq in raw.items():
         raw_by_name.setdefault(name, []).append(raw_eq)
     problems: list[UnitProblem] = []
     declared: dict[str, Unit | None] = {}
-    elems = elements(am)
+    elems = src.elements
     for el in elems:
         key = norm(el.name)
         text = (el.units or "").strip()
@@ -543,6 +379,3 @@ def iter_report(problems: Sequence[UnitProblem], mdl: Path | str) -> Iterator[st
         yield head
         if tail:
             yield tail
-
-
-__all__ = ["Unit", "UnitProblem", "UnitSyntaxError", "check_units", "parse_unit", "unit_of_name", "iter_report"]

@@ -1,0 +1,104 @@
+"""Project-specific defaults in one place: where ``scenarios/``, ``models/`` and ``results/`` are.
+
+The generic library (schema, scenario, model, study, analysis) knows nothing about the project's
+layout; the commands ask this module.
+
+Discovery (like ``git`` finds its repository): the **project folder** is the working directory or
+the nearest of its parents that has a ``scenarios/`` folder. Its ``scenarios/``, ``models/`` and
+``results/`` are the defaults. With no such folder the working directory is used (so
+``./scenarios`` is simply missing and commands say so). ``--scenarios-dir DIR`` overrides the
+scenarios folder only. The package's own location is never used.
+
+Paths inside the working directory are kept relative to it, so running from the project folder
+prints ``results/…`` as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+#: Folder names inside the project folder.
+SCENARIOS: Final = "scenarios"
+MODELS: Final = "models"
+RESULTS: Final = "results"
+#: The project's model (in ``models/``) and its generated parameter table beside it.
+PROJECT_MODEL: Final = "sdmission.mdl"
+PARAMETER_TABLE: Final = "parameters.csv"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The folders a command reads and writes by default.
+
+    Attributes
+    ----------
+    root
+        The project folder found (``None``: none found; the working directory stands in).
+    scenarios_dir
+        Named scenarios (``python -m sdmission run NAME``).
+    models_dir
+        The project's models.
+    results_dir
+        Default output folder.
+    """
+
+    root: Path | None
+    scenarios_dir: Path
+    models_dir: Path
+    results_dir: Path
+
+    @property
+    def default_model(self) -> Path:
+        """The project model, ``<models_dir>/sdmission.mdl``."""
+        return self.models_dir / PROJECT_MODEL
+
+
+def find_project_root(start: Path | str | None = None) -> Path | None:
+    """``start`` (default: the working directory) or its nearest parent with a ``scenarios/`` folder."""
+    here = Path(start) if start is not None else Path.cwd()
+    here = here.resolve()
+    for folder in (here, *here.parents):
+        if (folder / SCENARIOS).is_dir():
+            return folder
+    return None
+
+
+def _near(path: Path) -> Path:
+    """``path`` relative to the working directory when it lies inside it, else absolute."""
+    try:
+        return path.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def discover(start: Path | str | None = None, *, scenarios_dir: Path | str | None = None) -> Settings:
+    """The settings seen from ``start`` (default: the working directory).
+
+    Parameters
+    ----------
+    start
+        Where the search for the project folder begins.
+    scenarios_dir
+        An explicit scenarios folder (``--scenarios-dir``); wins over the discovered one.
+    """
+    root = find_project_root(start)
+    base = root if root is not None else (Path(start) if start is not None else Path.cwd()).resolve()
+    return Settings(
+        root=root,
+        scenarios_dir=Path(scenarios_dir) if scenarios_dir is not None else _near(base / SCENARIOS),
+        models_dir=_near(base / MODELS),
+        results_dir=_near(base / RESULTS),
+    )
+
+
+def parameter_table_file(mdl_path: Path | str) -> Path | None:
+    """The generated parameter table of the project model, else ``None``.
+
+    The project ships ``models/parameters.csv`` for ``models/sdmission.mdl`` (regenerated from the
+    model's comment tags); any other model builds its table from its own tags.
+    """
+    mdl = Path(mdl_path)
+    table = mdl.with_name(PARAMETER_TABLE)
+    return table if mdl.name == PROJECT_MODEL and table.is_file() else None

@@ -1,0 +1,286 @@
+"""The one path from scenario files to ready-to-run cases: :func:`prepare`.
+
+::
+
+    names | paths --resolve_scenarios--> files --load_scenario--> Scenario
+      --load_catalogue (one per model)--> check_scenario --> target set (+ uncertainty space)
+      --load_engine (one per model)--> scenario_inputs --> Case
+
+Every problem of every file (schema, ``extends``, names and limits against the model, unknown target
+sets, uncertainties) is reported at once, before any engine is built. ``run``, ``optimise``,
+``ensemble`` and ``sensitivity`` take their cases from :func:`prepare`; ``validate`` runs the same
+checks file by file with :func:`check_file` (it builds no engine).
+
+Importing this module imports no SciPy, SALib or Dask: the uncertainty space is resolved (and
+:mod:`sdmission.analysis.uncertainty` imported) only when ``prepare(..., uncertainties=True)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import xarray as xr
+
+from sdmission.errors import InputError, Problem, SdmissionError
+from sdmission.messages import did_you_mean, fmt, show
+from sdmission.model.catalogue import Catalogue, load_catalogue
+from sdmission.model.engines.factory import EngineName, load_engine
+from sdmission.model.engines.protocol import Engine
+from sdmission.scenario.check import check_scenario, scenario_inputs
+from sdmission.scenario.load import SUFFIXES, Scenario, load_scenario
+from sdmission.settings import Settings, discover, parameter_table_file
+from sdmission.study.targets import TargetSet, get_target_set
+
+if TYPE_CHECKING:
+    from sdmission.analysis.uncertainty import UncertaintySpace
+
+#: ``targets=`` of :func:`prepare`: a set name for every scenario, or a rule per scenario.
+TargetChoice = str | Callable[[Scenario], str] | None
+#: ``checks=`` of :func:`prepare`: a command's own checks of a scenario against its model.
+ExtraCheck = Callable[[Scenario, Catalogue], list[Problem]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One checked scenario, ready to run.
+
+    Attributes
+    ----------
+    scenario
+        The merged scenario (its ``extends`` chain applied).
+    catalogue
+        The model's variable table.
+    engine
+        The engine for the scenario's model (cases of one model share one engine).
+    inputs
+        Engine inputs: every lever and assumption on the integration grid (see
+        :func:`sdmission.scenario.check.scenario_inputs`).
+    target_set
+        The targets the scenario is checked against.
+    space
+        The scenario's uncertainties (only with ``prepare(..., uncertainties=True)``).
+    """
+
+    scenario: Scenario
+    catalogue: Catalogue
+    engine: Engine
+    inputs: Mapping[str, xr.DataArray]
+    target_set: TargetSet
+    space: UncertaintySpace | None = None
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def model_path(self) -> Path:
+        return self.scenario.model_path
+
+    @property
+    def final_time(self) -> float | None:
+        return self.scenario.final_time
+
+
+# --------------------------------------------------------------------------------------------------
+# Names -> files
+# --------------------------------------------------------------------------------------------------
+
+
+def _is_path(name: str | Path) -> bool:
+    path = Path(name)
+    return isinstance(name, Path) or path.suffix in SUFFIXES or path.parent != Path(".")
+
+
+def resolve_scenarios(names: Sequence[str | Path], folder: Path) -> list[Path]:
+    """Files for the given names/paths; with no names, every non-abstract scenario in ``folder``.
+
+    A name with a ``.yaml``/``.yml`` suffix or a folder part (or a :class:`~pathlib.Path`) is a file
+    path; any other name is a scenario in ``folder``. Every unknown name is reported at once, with
+    a did-you-mean.
+    """
+    available = sorted(p for p in folder.glob("*") if p.suffix in SUFFIXES) if folder.is_dir() else []
+    if not names:
+        if not available:
+            raise InputError([Problem(f"no scenario files (*.yaml) in {folder}")])
+        return [p for p in available if not load_scenario(p).abstract]
+    out: list[Path] = []
+    problems: list[Problem] = []
+    for name in names:
+        if _is_path(name):
+            path = Path(name)
+            if path.is_file():
+                out.append(path)
+            else:
+                problems.append(Problem("file not found", path))
+            continue
+        match = next((p for p in available if p.stem == name), None)
+        if match is None:
+            stems = [p.stem for p in available]
+            none = (f"none found in {folder}" if folder.is_dir() else
+                    f"no scenarios folder {folder.resolve()}; run from the project folder or "
+                    "give --scenarios-dir")
+            problems.append(Problem(fmt("unknown scenario", given=show(str(name)),
+                                        allowed=stems or none,
+                                        suggestion=did_you_mean(str(name), stems)), key="SCENARIO"))
+        else:
+            out.append(match)
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Files -> checked scenarios
+# --------------------------------------------------------------------------------------------------
+
+
+def check_file(path: Path | str, catalogues: dict[Path, Catalogue], *, model: bool = True
+               ) -> tuple[Scenario | None, list[Problem]]:
+    """Load one scenario file and check it against its model.
+
+    Parameters
+    ----------
+    path
+        The scenario file.
+    catalogues
+        Catalogues already read, by model path; a newly read one is added (one read per model).
+    model
+        ``False``: check the schema and ``extends`` only.
+
+    Returns
+    -------
+    tuple
+        The scenario (``None`` when it does not load) and its problems (empty: valid).
+    """
+    try:
+        scn = load_scenario(path)
+    except InputError as exc:
+        return None, list(exc.problems)
+    if not model:
+        return scn, []
+    if scn.model_path not in catalogues:
+        try:
+            catalogues[scn.model_path] = load_catalogue(scn.model_path)
+        except SdmissionError as exc:
+            return scn, [Problem(f"cannot read the model: {exc}", scn.file, None, "model")]
+    return scn, check_scenario(scn, catalogues[scn.model_path])
+
+
+def uncertainty_space(scn: Scenario) -> UncertaintySpace:
+    """The scenario's ``uncertainties:`` block resolved against its model's parameter table.
+
+    Without a block every uncertain parameter of the table is sampled (``defaults: all``).
+    Raises :class:`InputError` with every problem of the block.
+    """
+    from sdmission.analysis.uncertainty import (
+        BLOCK_KEY,
+        UncertaintiesBlock,
+        load_parameter_table,
+        resolve,
+    )
+
+    block = scn.blocks.get(BLOCK_KEY)
+    if not isinstance(block, UncertaintiesBlock):
+        block = UncertaintiesBlock.model_validate({"defaults": "all"})
+    link = next((lk for lk in scn.chain if BLOCK_KEY in lk.blocks), scn.chain[0])
+    table = load_parameter_table(scn.model_path, parameter_table_file(scn.model_path))
+    return resolve(block, table, source=link.path,
+                   line_of=link.doc.line)
+
+
+def _target_name(targets: TargetChoice, scn: Scenario) -> str:
+    if targets is None:
+        return scn.targets
+    return targets if isinstance(targets, str) else targets(scn)
+
+
+def _extras(scenarios: Sequence[Scenario], targets: TargetChoice, uncertainties: bool
+            ) -> tuple[list[TargetSet], list[UncertaintySpace | None], list[Problem]]:
+    """Target set (and uncertainty space) of each scenario; every problem collected."""
+    sets: dict[str, TargetSet] = {}
+    tsets: list[TargetSet] = []
+    spaces: list[UncertaintySpace | None] = []
+    problems: list[Problem] = []
+    for scn in scenarios:
+        name = _target_name(targets, scn)
+        try:
+            if name not in sets:
+                sets[name] = get_target_set(name)
+            tsets.append(sets[name])
+        except InputError as exc:
+            problems += [p for p in exc.problems if p not in problems]
+        try:
+            spaces.append(uncertainty_space(scn) if uncertainties else None)
+        except InputError as exc:
+            problems += exc.problems
+    return tsets, spaces, problems
+
+
+# --------------------------------------------------------------------------------------------------
+# The one preparation path
+# --------------------------------------------------------------------------------------------------
+
+
+def prepare(
+    scenarios: Sequence[str | Path],
+    *,
+    engine: EngineName = "auto",
+    targets: TargetChoice = None,
+    settings: Settings | None = None,
+    uncertainties: bool = False,
+    checks: ExtraCheck | None = None,
+) -> list[Case]:
+    """Scenario names or paths → checked, ready-to-run cases (in the order given).
+
+    Parameters
+    ----------
+    scenarios
+        Names in the scenarios folder and/or paths to ``.yaml`` files; empty: every non-abstract
+        scenario in the folder.
+    engine
+        ``auto``, ``batch`` or ``pysd`` (see :mod:`sdmission.model.engines.factory`); one engine per
+        model, shared by its cases.
+    targets
+        Target set for every scenario (default: each scenario's own ``targets:``), or a function
+        ``scenario -> set name``.
+    settings
+        Where the scenarios folder is (default: :func:`sdmission.settings.discover`).
+    uncertainties
+        Also resolve each scenario's uncertainty space (imports SciPy).
+    checks
+        A command's own checks (e.g. ``optimise``'s block against the model), run on every
+        scenario that passes the common ones; their problems are reported with all others.
+
+    Raises
+    ------
+    InputError
+        With every problem of every scenario, before any engine is built.
+    """
+    folder = (settings or discover()).scenarios_dir
+    files = resolve_scenarios(list(scenarios), folder)
+    catalogues: dict[Path, Catalogue] = {}
+    loaded: list[Scenario] = []
+    problems: list[Problem] = []
+    for f in files:
+        scn, found = check_file(f, catalogues)
+        if scn is not None and not found and checks is not None:
+            found = checks(scn, catalogues[scn.model_path])
+        problems += found
+        if scn is not None and not found:
+            loaded.append(scn)
+    tsets, spaces, found = _extras(loaded, targets, uncertainties)
+    problems += found
+    if problems:
+        raise InputError(problems)
+    engines: dict[Path, Engine] = {}
+    cases: list[Case] = []
+    for scn, tset, space in zip(loaded, tsets, spaces, strict=True):
+        if scn.model_path not in engines:
+            engines[scn.model_path] = load_engine(scn.model_path, engine)
+        cat = catalogues[scn.model_path]
+        cases.append(Case(scenario=scn, catalogue=cat, engine=engines[scn.model_path],
+                          inputs=scenario_inputs(scn, cat), target_set=tset, space=space))
+    return cases
