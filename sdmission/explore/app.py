@@ -53,7 +53,7 @@ UI_KEYS: tuple[str, ...] = (
 class State:
     """Scenarios on offer and one :class:`Explorer` per starting scenario (built on first use)."""
 
-    def __init__(self, start: Path, *, scenarios_dir: Path, save_dir: Path, engine: str,
+    def __init__(self, start: Path, *, scenarios_dir: Path, save_dir: Path, engine: backend.EngineName,
                  targets: str | None, lang: str):
         self.scenarios_dir = scenarios_dir
         self.save_dir = save_dir
@@ -131,7 +131,8 @@ def _settings(data: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def create_app(start: Path, *, scenarios_dir: Path, save_dir: Path | None = None, engine: str = "batch",
+def create_app(start: Path, *, scenarios_dir: Path, save_dir: Path | None = None,
+               engine: backend.EngineName = "batch",
                targets: str | None = None, lang: str = "en") -> Starlette:
     """The explorer app for a starting scenario file.
 
@@ -144,7 +145,8 @@ def create_app(start: Path, *, scenarios_dir: Path, save_dir: Path | None = None
     save_dir
         Where "save as scenario" writes (default: the starting scenario's folder).
     engine
-        Engine name (``batch``; ``pysd`` works but takes seconds per change).
+        ``batch`` (default), ``auto`` or ``pysd`` (:mod:`sdmission.model.engines.factory`; PySD takes
+        seconds per change).
     targets
         Target set drawn first (default: the starting scenario's).
     lang

@@ -9,7 +9,6 @@ factory, the model reader) is a change here only.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,13 +19,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from sdmission.constants import CLUSTER, MEMBER, TIME
 from sdmission.errors import InputError, Problem
-from sdmission.model.catalogue import Catalogue, load_catalogue
-from sdmission.model.engines.factory import load_engine
+from sdmission.model.catalogue import Catalogue
+from sdmission.model.engines.factory import EngineName
 from sdmission.report import labels
 from sdmission.scenario.check import check_scenario, scenario_inputs
 from sdmission.scenario.load import SUFFIXES, Scenario, dump_yaml, load_scenario
 from sdmission.schema import scenario as schema
 from sdmission.study import targets as targets_mod
+from sdmission.study.case import prepare, uncertainty_space
 
 #: Result variables the page draws (python names of model variables).
 OUTPUTS: tuple[str, ...] = (
@@ -68,23 +68,15 @@ class Model:
         return float(self.catalogue.time["time_step"])
 
 
-@functools.lru_cache(maxsize=4)
-def open_model(mdl_path: Path, engine: str = "batch") -> Model:
-    """The catalogue and a (cached) engine for a model file."""
-    return Model(path=mdl_path, catalogue=load_catalogue(mdl_path), engine=load_engine(mdl_path, engine))
-
-
-def prepare_start(path: Path | str, engine: str = "batch") -> tuple[Scenario, Model]:
+def prepare_start(path: Path | str, engine: EngineName = "batch") -> tuple[Scenario, Model]:
     """A starting scenario file, checked against its model, and the model ready to run.
 
+    :func:`sdmission.study.case.prepare` (the one path from files to cases) does the work; the
+    engine factory keeps one engine per model file, so every starting scenario of a model shares it.
     Raises :class:`InputError` with every problem of the file.
     """
-    scn = load_scenario(path)
-    model = open_model(scn.model_path, engine)
-    problems = check_scenario(scn, model.catalogue)
-    if problems:
-        raise InputError(problems)
-    return scn, model
+    case = prepare([Path(path)], engine=engine)[0]
+    return case.scenario, Model(path=case.model_path, catalogue=case.catalogue, engine=case.engine)
 
 
 def load(path: Path | str) -> Scenario:
@@ -239,9 +231,7 @@ class Runner:
     def _sample(self, members: int, seed: int) -> dict[str, xr.DataArray]:
         from sdmission.analysis import uncertainty as unc
 
-        table = unc.load_parameter_table(self.model.path)
-        block = self.start.blocks.get(unc.BLOCK_KEY) or {"defaults": "all"}
-        space = unc.load_uncertainties(block, self.start.file, table)
+        space = uncertainty_space(self.start)
         samples = unc.sample(space, members, seed=seed)
         return unc.engine_inputs(samples["value"], space)
 
@@ -265,12 +255,10 @@ def scenario_yaml(data: Mapping[str, Any]) -> str:
 
 def palettes() -> dict[str, Any]:
     """The report figures' colour-blind-safe colours (Okabe-Ito scenarios, Paul Tol categories)."""
-    try:
-        from sdmission.report import figures as fig
-    except ImportError:  # pragma: no cover - the report package moved; keep the page drawing
-        return {"routes": {}, "muted": [], "scenarios": {}}
-    return {"routes": dict(fig.ROUTE_COLORS), "muted": list(fig.MUTED),
-            "scenarios": dict(fig.SCENARIO_COLORS)}
+    from sdmission.report import style
+
+    return {"routes": dict(style.ROUTE_COLORS), "muted": list(style.MUTED),
+            "scenarios": dict(style.SCENARIO_COLORS)}
 
 
 def reference_levels() -> dict[str, float]:

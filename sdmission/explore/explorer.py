@@ -41,7 +41,7 @@ class Explorer:
         Engine name for :func:`sdmission.model.engines.factory.load_engine`.
     """
 
-    def __init__(self, start: Path | str, *, engine: str = "batch"):
+    def __init__(self, start: Path | str, *, engine: backend.EngineName = "batch"):
         self.start_path = Path(start).resolve()
         self.scenario, self.model = backend.prepare_start(self.start_path, engine)
         self.final_time = float(self.scenario.final_time or self.model.catalogue.time["final_time"])

@@ -142,7 +142,7 @@ def test_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--save-dir" in capsys.readouterr().out
     assert main(["explore", "no-such-scenario", "--scenarios-dir", str(SCENARIOS)]) == 1
     err = capsys.readouterr().err
-    assert "unknown scenario 'no-such-scenario'; allowed: base, baseline" in err
+    assert "SCENARIO: unknown scenario (given 'no-such-scenario'; allowed: base, baseline," in err
 
 
 def test_page_and_vendored_chart_library_are_served(client: TestClient) -> None:
