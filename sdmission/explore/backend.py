@@ -113,30 +113,26 @@ def controls_of(model: Model) -> list[tuple[str, str, str, tuple[float | None, f
 def model_default(model: Model, name: str) -> Any:
     """The model's own path for a variable, as a schema path (``{element: path}`` if subscripted).
 
-    Read from the model's compiled form: a ``WITH LOOKUP(Time, …)`` becomes a linear knots path
-    (PySD's lookups interpolate linearly and hold flat beyond their ends, as knots paths do), a
-    number a constant, an array literal one constant per element.
+    A scalar's default comes from :func:`sdmission.model.source.ModelSource.default_path` (a
+    number, or a ``WITH LOOKUP(Time, …)`` as a linear knots path: PySD's lookups interpolate
+    linearly and hold flat beyond their ends, as knots paths do). A subscripted lever's default is
+    read from one run of the model and must be constant in time.
     """
-    from sdmission.model.engines.batch import ir
-    from sdmission.model.engines.batch.engine import load_ir
+    from sdmission.model import source
 
-    m = getattr(model.engine, "model", None)
-    if not isinstance(m, ir.ModelIR):
-        m = load_ir(model.path)
-    var = m.variables[name]
-    if len(var.components) != 1:
-        raise InputError([Problem(f"'{name}': the explorer cannot read a default defined by element")])
-    expr = var.components[0].expr
-    if isinstance(expr, ir.Num):
-        return float(expr.value)
-    if isinstance(expr, ir.ArrayLit):
-        _shape, values = m.arrays[expr.index]
-        return {e: float(v) for e, v in zip(m.subscripts[var.dims[0]], values, strict=True)}
-    if isinstance(expr, ir.Lookup) and isinstance(expr.x, ir.TimeRef):
-        xs, ys = m.tables[expr.table]
+    var = model.catalogue[name]
+    if not var.dims:
+        xs, ys = source.read(model.path).default_path(name)
+        if len(xs) == 1:
+            return float(ys[0])
         return schema.KnotsPath.model_validate(
             {"knots": {float(x): float(y) for x, y in zip(xs, ys, strict=True)}, "interpolation": "linear"})
-    raise InputError([Problem(f"'{name}': the explorer cannot read this kind of default ({type(expr).__name__})")])
+    raw = model.engine.run({}, return_vars=[name])
+    values = np.asarray(raw[name].isel({MEMBER: 0}).transpose(TIME, *var.dims).values, dtype=float)
+    if len(var.dims) != 1 or not np.all(values == values[:1]):
+        raise InputError([Problem(f"'{name}': the explorer needs a subscripted lever's default to be a "
+                                  "constant with one subscript", key=name)])
+    return {e: float(v) for e, v in zip(var.coords[var.dims[0]], values[0], strict=True)}
 
 
 def base_path(scn: Scenario, model: Model, name: str, section: str) -> Any:
