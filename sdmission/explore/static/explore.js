@@ -80,6 +80,7 @@ function buildHeader() {
   $("targets-title").textContent = ui("explore.targets");
   $("lbl-band").textContent = ui("explore.band_toggle");
   $("scenario-description").textContent = m.scenario.description;
+  $("scenario-description").title = m.scenario.description;
   const sel = $("scenario"); sel.innerHTML = "";
   for (const s of m.scenarios) {
     const o = new Option(s.label, s.key, false, s.key === m.scenario.key); o.title = s.file; sel.add(o);
