@@ -44,7 +44,11 @@ def run(args: argparse.Namespace) -> int:
                      targets=args.targets, lang=args.lang)
     server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning"))
     threading.Thread(target=_announce, args=(server, args.host), daemon=True).start()
-    server.run()
+    try:
+        server.run()
+    except SystemExit as exc:  # uvicorn exits when it cannot listen
+        raise SdmissionError(f"cannot listen on {args.host}:{args.port} (in use?); "
+                             "choose another --port, or --port 0 for any free one") from exc
     return 0
 
 
