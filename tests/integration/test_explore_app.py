@@ -187,3 +187,14 @@ def test_another_target_set(client: TestClient) -> None:
     meta = client.get("/api/meta?targets=klimaatakkoord-industry").json()
     assert meta["target_set"] == "klimaatakkoord-industry"
     assert [t["id"] for t in meta["ghost"]["targets"]] == ["industry-residual-2030"]
+
+
+def test_a_taken_port_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["explore", "--scenarios-dir", str(SCENARIOS), "--port", str(port)]) == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
