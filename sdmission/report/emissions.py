@@ -12,6 +12,7 @@ from sdmission.constants import (
     INDUSTRY_GHG_1990_MT,
     NATIONAL_GHG_1990_MT,
     ROUTE,
+    SECTOR,
     TIME,
 )
 from sdmission.report import labels
@@ -121,7 +122,8 @@ def ghg_trajectories(data: Runs, targets: TargetSet | None = None, *, lang: str 
 def emission_wedges(data: Runs, *, lang: str = "en") -> Figure:
     """Industry emissions of one scenario stacked by cluster and by route, with captured CO2.
 
-    ``route_emissions[cluster, route]`` (Mt CO2/yr, after capture) is summed over the other dim.
+    ``sector_emissions[sector, route]`` when the results have it, else
+    ``route_emissions[cluster, route]`` (Mt CO2/yr, after capture), is summed over the other dim.
     Non-CO2 greenhouse gases (``industry_ghg`` minus the CO2 total, when ``industry_ghg`` is
     present) sit on top as a grey band, so the stack's top is industry GHG. CO2 captured and stored
     (``captured_co2``) is drawn hatched above it: it was produced but not emitted.
@@ -142,9 +144,11 @@ def emission_wedges(data: Runs, *, lang: str = "en") -> Figure:
     title = f"{labels.text('title.wedges', lang)} — {labels.scenario(name, lang)}"
     fig = new_figure(4.8, title=title)
     axes = fig.subplots(1, 2, sharey=True)
-    x = years(ds["route_emissions"])
-    co2 = ds["route_emissions"]
-    co2_total = co2.sum((CLUSTER, ROUTE)).transpose(TIME).values
+    # models with a sector dimension: the first panel stacks sectors (wedges by sector and technology)
+    first = SECTOR if "sector_emissions" in ds.data_vars else CLUSTER
+    co2 = ds["sector_emissions" if first == SECTOR else "route_emissions"]
+    x = years(co2)
+    co2_total = co2.sum((first, ROUTE)).transpose(TIME).values
     non_co2 = None
     if "industry_ghg" in ds.data_vars:
         rest = ds["industry_ghg"].transpose(TIME).values - co2_total
@@ -152,7 +156,7 @@ def emission_wedges(data: Runs, *, lang: str = "en") -> Figure:
             non_co2 = rest
     captured = ds["captured_co2"].transpose(TIME).values
     lowest = 0.0
-    for ax, dim, other in ((axes[0], CLUSTER, ROUTE), (axes[1], ROUTE, CLUSTER)):
+    for ax, dim, other in ((axes[0], first, ROUTE), (axes[1], ROUTE, first)):
         by = co2.sum(other).transpose(TIME, dim)
         elements = [str(e) for e in by[dim].values]
         colors = category_colors(dim, elements)

@@ -216,6 +216,21 @@ def test_wedges_stack_to_industry_ghg_with_captured_on_top(runs):
     assert "Conventional (fossil)" in legend and "Non-CO₂ greenhouse gases" in legend
 
 
+def test_wedges_stack_sectors_when_the_results_have_them(runs):
+    """Issue #11: results with ``sector_emissions[sector, route]`` are stacked by sector and route."""
+    ds = runs["mission-mix"].copy()
+    sectors = ["iron_steel", "ammonia", "refining"]
+    co2 = ds["route_emissions"].sum("cluster")
+    ds["sector_emissions"] = xr.concat([co2 * w for w in (0.5, 0.3, 0.2)], dim="sector").assign_coords(sector=sectors)
+    fig = plots.emission_wedges({"mission-mix": ds})
+    by_sector, by_route = panels(fig)
+    gids = {c.get_gid() for c in by_sector.collections if isinstance(c, PolyCollection)}
+    assert {f"stack:{e}" for e in sectors} <= gids
+    assert "By sector" in {by_sector.get_title(loc) for loc in ("left", "center", "right")}
+    top = [ln for ln in by_sector.get_lines() if ln.get_color() == "black"][0]
+    np.testing.assert_allclose(top.get_ydata(), ds["industry_ghg"].values, rtol=1e-12)
+
+
 def test_wedges_draw_one_scenario_only(runs):
     with pytest.raises(InputError, match="one scenario; got 2"):
         plots.emission_wedges(runs)
