@@ -63,6 +63,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "var.grid_capacity_industry": ("Grid capacity for industry", "Netcapaciteit voor de industrie"),
     "var.clean_hydrogen_supply": ("Clean hydrogen supply", "Aanbod schone waterstof"),
     "var.sustainable_biomass_supply": ("Sustainable biomass supply", "Aanbod duurzame biomassa"),
+    "var.fgas_phasedown": ("F-gas phase-down", "Uitfasering F-gassen"),
+    "var.refinery_demand_growth": ("Refinery demand growth", "Groei vraag raffinaderijen"),
     # --- instrument families (the explorer's groups) -------------------------------------------------
     "family.pricing": ("Carbon pricing", "CO₂-beprijzing"),
     "family.finance": ("Finance and subsidies", "Financiering en subsidies"),
