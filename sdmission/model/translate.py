@@ -7,7 +7,9 @@ so sources stay read-only and a model is never re-translated unless its text cha
 from __future__ import annotations
 
 import os
+import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pysd
@@ -45,7 +47,25 @@ def cached_copy(mdl_path: Path | str) -> Path:
             tmp.write_bytes(model.data)
 
         atomic_write(dst, copy)
+    # GET DIRECT/XLS data files are read relative to the model: copy its data files beside the copy.
+    # A changed data file replaces its stale copy (PySD reads data when a model is loaded).
+    for data in src.parent.iterdir():
+        if data.suffix.lower() not in _DATA_SUFFIXES or not data.is_file():
+            continue
+        target = dst.parent / data.name
+        if not target.exists() or target.read_bytes() != data.read_bytes():
+            atomic_write(target, _copier(data))
     return dst
+
+
+_DATA_SUFFIXES = (".csv", ".tab", ".xls", ".xlsx", ".xlsm", ".ods")
+
+
+def _copier(src: Path) -> Callable[[Path], None]:
+    def write(tmp: Path) -> None:
+        shutil.copyfile(src, tmp)
+
+    return write
 
 
 def translated_py(mdl_path: Path | str) -> Path:
