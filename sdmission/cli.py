@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "units",
     "diagram",
     "simulate",
+    "explore",
 )
 
 EXIT_OK = 0
