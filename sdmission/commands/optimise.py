@@ -147,9 +147,12 @@ def optimisation_problem(case: Case) -> opt.OptimisationProblem:
     fixed = dict(case.inputs)
     base: dict[str, np.ndarray] = {}
     for name in spec.levers:
-        fixed.pop(name, None)
+        given = fixed.pop(name, None)  # with the shared history applied (scenario.history)
         path = scn.levers.get(name)
-        if path is not None and not isinstance(path, dict):  # by element: not a scalar lever
+        if given is not None and set(given.dims) <= {"time"} and not isinstance(path, dict):
+            base[name] = (np.interp(grid.times, given["time"].values, given.values)
+                          if given.dims else np.full(grid.times.shape, float(given)))
+        elif path is not None and not isinstance(path, dict):  # by element: not a scalar lever
             base[name] = schema.sample(path, grid.times)
         else:
             base[name] = np.interp(grid.times, *opt.model_default_path(scn.model_path, name))
