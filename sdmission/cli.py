@@ -21,6 +21,7 @@ from sdmission.errors import SdmissionError
 # Subcommand modules under sdmission.commands, in the order --help lists them.
 COMMANDS: tuple[str, ...] = (
     "run",
+    "compare",
     "plot",
     "validate",
     "calibrate",
@@ -48,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"sdmission.commands.{name}")
-        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP,
+                           epilog=getattr(module, "EPILOG", None),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser

@@ -9,7 +9,9 @@ attrs. ``results/<scenario>_headline.csv`` holds the headline outputs per year.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import shlex
+import subprocess
 import sys
 from collections.abc import Mapping
 from importlib import metadata
@@ -37,6 +39,30 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
+def project_path(path: Path | str) -> str:
+    """``path`` relative to its project folder (the nearest parent with ``scenarios/``), with
+    ``/`` separators; the absolute path when it lies in no project."""
+    from sdmission.settings import find_project_root
+
+    p = Path(path).resolve()
+    root = find_project_root(p.parent)
+    return p.relative_to(root).as_posix() if root is not None else str(p)
+
+
+@functools.lru_cache(maxsize=8)
+def git_commit(folder: str) -> str:
+    """The git commit of ``folder`` (``<sha>`` plus ``-dirty`` with uncommitted changes), or
+    ``unknown`` outside a repository or without git."""
+    try:
+        sha = subprocess.run(["git", "-C", folder, "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", folder, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{sha}-dirty" if dirty.strip() else sha
+
+
 def provenance(
     *,
     model_path: Path | str,
@@ -45,14 +71,16 @@ def provenance(
     command: str | None = None,
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Flat provenance attrs: versions, model file and hash, engine, command line, UTC time."""
+    """Flat provenance attrs: versions, model file (relative to the project) and hash, the git
+    commit of the project, engine, command line, UTC time."""
     attrs = {
         "sdmission_version": __version__,
         "pysd_version": _version("pysd"),
         "numpy_version": np.__version__,
         "xarray_version": xr.__version__,
         "python_version": sys.version.split()[0],
-        "model_path": str(model_path),
+        "model_path": project_path(model_path),
+        "git_commit": git_commit(str(Path(model_path).resolve().parent)),
         "model_sha256": model_sha256,
         "engine": engine,
         "command": command if command is not None else shlex.join(sys.argv),
