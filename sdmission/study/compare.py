@@ -53,8 +53,10 @@ PROVENANCE_KEYS: tuple[str, ...] = (
 
 def check_lang(lang: str) -> Lang:
     """``lang`` if it is ``en`` or ``nl``, else :class:`ValueError`."""
-    if lang == "en" or lang == "nl":
-        return lang
+    if lang == "en":
+        return "en"
+    if lang == "nl":
+        return "nl"
     raise ValueError(f"unknown language '{lang}'; allowed: en, nl")
 
 
