@@ -22,6 +22,7 @@ from sdmission.errors import SdmissionError
 COMMANDS: tuple[str, ...] = (
     "run",
     "compare",
+    "contributions",
     "plot",
     "validate",
     "calibrate",
