@@ -117,10 +117,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_mission_mix_contributions_add_up_to_scenario_minus_baseline(tmp_path: Path) -> None:
     from sdmission.cli import main
+    from sdmission.settings import discover
     from sdmission.study.case import prepare
     from sdmission.study.results import read_netcdf
     from sdmission.study.run import simulate_case
-    from sdmission.settings import discover
 
     out = tmp_path / "c"
     assert main(["contributions", "mission-mix", "--out", str(out), "--scenarios-dir",
