@@ -51,8 +51,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "ensemble": ("python -m sdmission ensemble baseline mission-mix --members 200",
                  "python -m sdmission ensemble baseline --members 1000 --sampler sobol --seed 1"),
     "sensitivity": ("python -m sdmission sensitivity baseline --members 64",),
-    "discover": ("python -m sdmission discover results/ensemble.nc",
-                 "python -m sdmission discover results/ensemble.nc --scenario mission-mix "
+    "discover": ("python -m sdmission discover results/ensembles/ensemble.nc",
+                 "python -m sdmission discover results/ensembles/ensemble.nc --scenario mission-mix "
                  "--target national-ghg-2030"),
     "units": ("python -m sdmission units", "python -m sdmission units models/sdmission.mdl"),
     "diagram": ("python -m sdmission diagram", "python -m sdmission diagram --format png"),

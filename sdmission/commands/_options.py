@@ -47,7 +47,7 @@ def add_ensemble_arguments(parser: argparse.ArgumentParser, *, many: bool = True
     parser.add_argument("scenarios", nargs="+" if many else 1, metavar="SCENARIO",
                         help="scenario name (in the scenarios folder) or path to a .yaml file")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    add_out(parser)
+    add_out(parser, "results/ensembles/, for sensitivity results/sensitivity/,")
     add_scenarios_dir(parser)
     add_engine(parser, "auto")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError([Problem(f"--members must be at least 1 (given {args.members})",
                                   key="--members")])
     settings = settings_of(args)
-    out = args.out or settings.results_dir
+    out = args.out or settings.results_dir / "ensembles"
     # 1. Scenarios, spaces, targets: every problem before anything runs.
     cases = prepare(args.scenarios, engine=args.engine, targets=args.targets, settings=settings,
                     uncertainties=True)

@@ -108,5 +108,5 @@ def run(args: argparse.Namespace) -> int:
         tqdm.write(_target_report(ds, case.target_set, out), file=sys.stdout)
     # 3. Figures.
     if args.plots:
-        _save_figures(datasets, out, args.lang)
+        _save_figures(datasets, out / "figures", args.lang)  # where `plot` writes them
     return 0

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from sdmission.study.results import provenance, write_netcdf
 
     settings = settings_of(args)
-    out = args.out or settings.results_dir
+    out = args.out or settings.results_dir / "sensitivity"
     (case,) = prepare(args.scenarios, engine=args.engine, targets=args.targets, settings=settings,
                       uncertainties=True)
     scn = E.EnsembleScenario.from_case(case)
