@@ -28,6 +28,46 @@ from sdmission.errors import ModelError
 from sdmission.io import atomic_write
 from sdmission.model.catalogue import Catalogue
 
+CONVENTIONS = "CF-1.10"
+"""The ``Conventions`` attr of every result file."""
+
+PINT_DEFINITIONS: tuple[str, ...] = (
+    "CO2e = [carbon_dioxide_equivalent]",
+    "EUR = [currency]",
+    "FTE = [staff]",
+)
+"""Units a pint registry needs besides its defaults to parse every ``units`` attr
+(``ureg.define(line)`` for each); also the ``units_definitions`` attr of every result file."""
+
+_UNIT_TOKENS: tuple[tuple[str, str], ...] = (
+    (r"\bMtCO2e?\b", "Mt CO2e"),
+    (r"\btCO2e?\b", "t CO2e"),
+    (r"\bYears?\b", "yr"),
+    (r"\bDmnl\b", "1"),
+)
+
+
+def pint_units(vensim: str) -> str:
+    """Vensim units as pint (with :data:`PINT_DEFINITIONS`) and cf-xarray parse them:
+    ``MtCO2/Year`` -> ``Mt CO2e/yr``, ``Dmnl`` -> ``1``, ``EUR/tCO2`` -> ``EUR/(t CO2e)``."""
+    import re
+
+    text = vensim.strip()
+    if not text:
+        return "1"
+    for pattern, repl in _UNIT_TOKENS:
+        text = re.sub(pattern, repl, text)
+    # a two-word unit after '/' must be grouped: EUR/t CO2e would divide by t only
+    text = re.sub(r"/(M?t CO2e)", r"/(\1)", text)
+    return text
+
+
+def readable(name: str) -> str:
+    """A Vensim name as a ``long_name``: first letter upper case, single spaces."""
+    text = " ".join(name.replace("_", " ").split())
+    return text[:1].upper() + text[1:]
+
+
 HEADLINE_EXTRA = ("public_cost_total",)
 """Headline columns written when the model has them (after :data:`HEADLINE_OUTPUTS`)."""
 
@@ -113,7 +153,9 @@ def build_dataset(
     Returns
     -------
     xr.Dataset
-        Dims ``(time, <subscripts…>)`` — ``member`` is dropped when it has length 1.
+        Dims ``(time, <subscripts…>)`` — ``member`` is dropped when it has length 1; ``time`` in
+        integer calendar years when every saved time is a whole year. Each variable's ``units``
+        parse with pint (see :func:`pint_units`); the model's own spelling is ``units_vensim``.
     """
     ds = raw
     if MEMBER in ds.dims and ds.sizes[MEMBER] == 1:
@@ -124,14 +166,22 @@ def build_dataset(
         if var is None:
             raise ModelError(f"result variable '{name}' is not in the model's catalogue")
         ds[name].attrs = {
-            "units": var.units or "1",
-            "long_name": var.real_name,
+            "units": pint_units(var.units),
+            "units_vensim": var.units or "Dmnl",
+            "long_name": readable(var.real_name),
+            "vensim_name": var.real_name,
             "description": var.comment,
             "kind": var.kind,
         }
-    ds[TIME].attrs = {"units": "year", "long_name": "time"}
+    years = np.asarray(ds[TIME].values, dtype=float)
+    if years.size and np.array_equal(years, np.round(years)):
+        ds = ds.assign_coords({TIME: years.astype(np.int64)})
+    ds[TIME].attrs = {"units": "yr", "long_name": "year", "axis": "T",
+                      "description": "calendar year (the model's Time)"}
     ds[SCENARIO].attrs = {"long_name": "scenario"}
-    ds.attrs = {"title": f"sdmission scenario '{scenario}'", "scenario": scenario, **(attrs or {})}
+    ds.attrs = {"title": f"sdmission scenario '{scenario}'", "Conventions": CONVENTIONS,
+                "scenario": scenario, "units_definitions": "\n".join(PINT_DEFINITIONS),
+                **(attrs or {})}
     bad = {k: type(v).__name__ for k, v in ds.attrs.items() if not isinstance(v, str)}
     if bad:
         raise TypeError(f"provenance attrs must be text; got {bad}")
