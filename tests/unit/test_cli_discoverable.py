@@ -60,3 +60,19 @@ def test_scenarios_lists_chain_history_and_own_levers(capsys: pytest.CaptureFixt
     assert "base (abstract)" in out
     assert "invest-nl  [invest-nl <- baseline <- base; levers from 2025, history of baseline]" in out
     assert "sets levers: invest_nl_equity, invest_nl_industry_share" in out
+
+
+def test_optimiser_progress_is_one_bar_per_search(capsys: pytest.CaptureFixture[str]) -> None:
+    from sdmission.commands.optimise import GenerationBar
+
+    bar = GenerationBar(maxiter=5)
+    for g in range(1, 4):
+        bar(f"DE gen {g:3d}: objective 1.0  worst violation +0.1  evals {g * 8}")
+    assert bar.bar is not None and bar.bar.n == 3 and bar.bar.total == 5
+    bar("polish: objective 0.9")  # a plain message closes the bar and is printed
+    assert bar.bar is None
+    bar("alone t1 gen   1: objective 2.0  worst violation +0.2  evals 9")
+    assert bar.what == "alone t1"
+    bar.close()
+    err = capsys.readouterr().err
+    assert "polish: objective 0.9" in err and "gen   2" not in err
