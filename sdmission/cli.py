@@ -21,8 +21,12 @@ from sdmission.errors import SdmissionError
 # Subcommand modules under sdmission.commands, in the order --help lists them.
 COMMANDS: tuple[str, ...] = (
     "run",
+    "compare",
+    "contributions",
     "plot",
     "validate",
+    "scenarios",
+    "levers",
     "calibrate",
     "optimise",
     "ensemble",
@@ -33,6 +37,30 @@ COMMANDS: tuple[str, ...] = (
     "simulate",
     "explore",
 )
+
+#: ``--help`` examples of the commands whose module defines no ``EPILOG``.
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "run": ("python -m sdmission run", "python -m sdmission run baseline mission-mix --plots",
+            "python -m sdmission run scenarios/my-case.yaml --engine pysd --out results/check"),
+    "plot": ("python -m sdmission plot", "python -m sdmission plot results/baseline.nc "
+             "results/mission-mix.nc --lang nl --format png,pdf"),
+    "validate": ("python -m sdmission validate scenarios/*.yaml",
+                 "python -m sdmission validate scenarios/my-case.yaml --no-model"),
+    "calibrate": ("python -m sdmission calibrate", "python -m sdmission calibrate --fit"),
+    "optimise": ("python -m sdmission optimise mission-mix",
+                 "python -m sdmission optimise scenarios/mission-mix.yaml --no-pareto --seed 2"),
+    "ensemble": ("python -m sdmission ensemble baseline mission-mix --members 200",
+                 "python -m sdmission ensemble baseline --members 1000 --sampler sobol --seed 1"),
+    "sensitivity": ("python -m sdmission sensitivity baseline --members 64",),
+    "discover": ("python -m sdmission discover results/ensembles/ensemble.nc",
+                 "python -m sdmission discover results/ensembles/ensemble.nc --scenario mission-mix "
+                 "--target national-ghg-2030"),
+    "units": ("python -m sdmission units", "python -m sdmission units models/sdmission.mdl"),
+    "diagram": ("python -m sdmission diagram", "python -m sdmission diagram --format png"),
+    "simulate": ("python -m sdmission simulate models/sdmission.mdl --out /tmp/default.nc",
+                 "python -m sdmission simulate models/sdmission.mdl --set co2_levy_tariff=150 "
+                 "--final-time 2040 --out /tmp/levy.nc"),
+}
 
 EXIT_OK = 0
 EXIT_INPUT = 1
@@ -45,19 +73,39 @@ def build_parser() -> argparse.ArgumentParser:
         description="Scenario model for the decarbonisation and circularity of Dutch industry.",
     )
     parser.add_argument("--version", action="version", version=f"sdmission {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks on errors (accepted anywhere on the command line)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"sdmission.commands.{name}")
-        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP,
+                           epilog=_epilog(name, module),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser
 
 
+def _epilog(name: str, module: object) -> str | None:
+    own = getattr(module, "EPILOG", None)
+    if own is not None or name not in EXAMPLES:
+        return own
+    return "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[name])
+
+
+def split_debug(argv: Sequence[str]) -> tuple[list[str], bool]:
+    """``argv`` without ``--debug`` (anywhere before a ``--``) and whether it was there."""
+    args = list(argv)
+    end = args.index("--") if "--" in args else len(args)
+    debug = "--debug" in args[:end]
+    return [a for i, a in enumerate(args) if not (i < end and a == "--debug")], debug
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    rest, debug = split_debug(list(argv) if argv is not None else sys.argv[1:])
+    args = parser.parse_args(rest)
+    args.debug = args.debug or debug
     if args.command is None:
         parser.print_help()
         return EXIT_INPUT

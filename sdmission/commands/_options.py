@@ -47,7 +47,7 @@ def add_ensemble_arguments(parser: argparse.ArgumentParser, *, many: bool = True
     parser.add_argument("scenarios", nargs="+" if many else 1, metavar="SCENARIO",
                         help="scenario name (in the scenarios folder) or path to a .yaml file")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    add_out(parser)
+    add_out(parser, "results/ensembles/, for sensitivity results/sensitivity/,")
     add_scenarios_dir(parser)
     add_engine(parser, "auto")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -56,3 +56,20 @@ def add_ensemble_arguments(parser: argparse.ArgumentParser, *, many: bool = True
                         help="members per chunk: one engine call, one saved file (default 50)")
     parser.add_argument("--targets", default=None, metavar="SET",
                         help="target set (default: each scenario's own)")
+
+
+class ChunkBar:
+    """``on_chunk`` callback of :func:`sdmission.analysis.ensemble.run_ensemble`: one tqdm bar over
+    every chunk of every scenario (rate and ETA), on stderr."""
+
+    def __init__(self, total: int, desc: str) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr, dynamic_ncols=True)
+
+    def __call__(self, status: str, scenario: str, index: int, n: int) -> None:
+        self.bar.set_postfix_str(f"{scenario} {index + 1}/{n} {status}", refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sdmission.commands._options import add_ensemble_arguments, command_line, settings_of
+from sdmission.commands._options import ChunkBar, add_ensemble_arguments, command_line, settings_of
 from sdmission.constants import HEADLINE_OUTPUTS, MEMBER, SCENARIO, TIME
 from sdmission.errors import InputError, Problem
 from sdmission.model.catalogue import Catalogue
@@ -47,10 +47,6 @@ def return_vars(catalogue: Catalogue, target_metrics: Sequence[str]) -> list[str
     return [v for v in dict.fromkeys(wanted) if v in catalogue]
 
 
-def _progress(status: str, scenario: str, index: int, n: int) -> None:
-    print(f"  {scenario}: chunk {index + 1}/{n} {status}", file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     from sdmission.analysis import ensemble as E
     from sdmission.analysis.uncertainty import sample
@@ -62,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError([Problem(f"--members must be at least 1 (given {args.members})",
                                   key="--members")])
     settings = settings_of(args)
-    out = args.out or settings.results_dir
+    out = args.out or settings.results_dir / "ensembles"
     # 1. Scenarios, spaces, targets: every problem before anything runs.
     cases = prepare(args.scenarios, engine=args.engine, targets=args.targets, settings=settings,
                     uncertainties=True)
@@ -80,9 +76,11 @@ def run(args: argparse.Namespace) -> int:
           f"{samples.sizes['uncertainty']} uncertainties, engine {engine}, "
           f"{'scheduler ' + args.scheduler if args.scheduler else 'in-process'}", file=sys.stderr)
     stats = E.RunStats()
+    bar = ChunkBar(len(scenarios) * -(-args.members // args.chunk_size), f"ensemble '{args.name}'")
     raw = E.run_ensemble(scenarios, samples, return_vars=rvars, engine=engine,
                          chunk_size=args.chunk_size, chunk_dir=out / f"{args.name}.chunks",
-                         scheduler=args.scheduler, on_chunk=_progress, stats=stats)
+                         scheduler=args.scheduler, on_chunk=bar, stats=stats)
+    bar.close()
     attrs = provenance(model_path=mdl, model_sha256=model_hash(mdl), engine=engine,
                        command=command_line("ensemble"),
                        extra={"seed": str(args.seed), "sampler": args.sampler,

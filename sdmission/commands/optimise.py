@@ -16,11 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from tqdm import tqdm
 
 from sdmission.commands._options import add_engine, add_out, add_scenarios_dir, command_line, settings_of
 from sdmission.errors import InputError, Problem
@@ -166,6 +169,38 @@ def written_scenario(scn: Scenario, problem: opt.OptimisationProblem, x: np.ndar
     return header + dump_yaml(data)
 
 
+class GenerationBar:
+    """Progress of the optimiser as one tqdm bar per search (total: ``maxiter`` generations, with
+    rate and ETA) instead of one line per generation; other messages are printed above it."""
+
+    _GEN = re.compile(r"^(.*?)\s*gen\s+(\d+):\s*(.*)$")
+
+    def __init__(self, maxiter: int) -> None:
+        self.maxiter = maxiter
+        self.bar: tqdm[None] | None = None
+        self.what: str | None = None
+
+    def __call__(self, msg: str) -> None:
+        m = self._GEN.match(msg)
+        if m is None:
+            self.close()
+            tqdm.write(msg, file=sys.stderr)
+            return
+        what, gen, rest = m.group(1) or "search", int(m.group(2)), m.group(3)
+        if self.bar is None or what != self.what:
+            self.close()
+            self.bar = tqdm(total=self.maxiter, desc=what, unit="gen", file=sys.stderr,
+                            dynamic_ncols=True)
+            self.what = what
+        self.bar.update(max(0, min(gen, self.maxiter) - self.bar.n))
+        self.bar.set_postfix_str(rest, refresh=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.bar, self.what = None, None
+
+
 def run(args: argparse.Namespace) -> int:
     from sdmission.analysis import optimise as opt
     from sdmission.report.optimise import plot_convergence, plot_pareto
@@ -175,8 +210,10 @@ def run(args: argparse.Namespace) -> int:
     (case,) = prepare([args.scenario], engine=args.engine, targets=target_rule(args.targets),
                       settings=settings, checks=check_optimise)
     scn, problem = case.scenario, optimisation_problem(case)
-    progress = None if args.quiet else opt.stderr_progress
-    result = opt.solve(problem, seed=args.seed, progress=progress, pareto=not args.no_pareto)
+    bar = None if args.quiet else GenerationBar(problem.spec.method.maxiter)
+    result = opt.solve(problem, seed=args.seed, progress=bar, pareto=not args.no_pareto)
+    if bar is not None:
+        bar.close()
     out = args.out or settings.results_dir / "optimise" / scn.name
     out.mkdir(parents=True, exist_ok=True)
     command = command_line("optimise") or "optimise"

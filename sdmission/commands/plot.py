@@ -47,13 +47,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.formats)
     paths = list(args.results) or default_results()
-    datasets = load_results(paths)
-    written = save_all(datasets, args.out, lang=args.lang, formats=formats, targets=args.targets,
-                       title=args.title)
+    ensembles = [p for p in paths if _is_ensemble(p)]
+    written = [f for p in ensembles for f in _fan_charts(p, args.out, formats, args.targets)]
+    runs = [p for p in paths if p not in ensembles]
+    if runs:
+        datasets = load_results(runs)
+        written += save_all(datasets, args.out, lang=args.lang, formats=formats,
+                            targets=args.targets, title=args.title)
     for path in written:
         print(path)
     print(f"{len(written)} figure file(s) written to {args.out}")
     return 0
+
+
+def _is_ensemble(path: Path) -> bool:
+    """An ``ensemble`` result (dims scenario and member) rather than one run per file."""
+    if not path.is_file():
+        return False
+    try:
+        with xr.open_dataset(path) as ds:
+            return "member" in ds.dims and "scenario" in ds.dims
+    except (OSError, ValueError):
+        return False
+
+
+def _fan_charts(path: Path, out: Path, formats: Sequence[str], targets: str | None) -> list[Path]:
+    """Fan charts of an ensemble file (every ``(scenario, member, time)`` variable)."""
+    from sdmission.report.save import save_formats
+    from sdmission.report.uncertainty import fan_chart
+    from sdmission.study.targets import DEFAULT_SET, get_target_set
+
+    ds = xr.load_dataset(path)
+    fans = [str(v) for v in ds.data_vars if set(ds[v].dims) == {"scenario", "member", "time"}]
+    if not fans:
+        raise InputError([Problem("an ensemble file without (scenario, member, time) variables",
+                                  file=path)])
+    fig = fan_chart(ds, fans, target_set=get_target_set(targets or DEFAULT_SET),
+                    title=f"{path.stem}: {ds.sizes['member']} futures")
+    return save_formats(fig, out, f"{path.stem}_fans", formats)
 
 
 def default_results(folder: Path = DEFAULT_RESULTS) -> list[Path]:
@@ -81,6 +112,10 @@ def load_results(paths: Sequence[Path]) -> dict[str, xr.Dataset]:
             ds = xr.load_dataset(path)
         except (OSError, ValueError) as exc:
             problems.append(Problem(f"not a readable netCDF result file: {exc}", file=path))
+            continue
+        if "ST" in ds.data_vars:
+            problems.append(Problem("a sensitivity result (Sobol' indices): `sensitivity` draws "
+                                    "its figure (<scenario>_sobol.png beside it)", file=path))
             continue
         name = path.stem
         if "scenario" in ds.coords and ds["scenario"].ndim == 0:

@@ -13,11 +13,12 @@ from tqdm import tqdm
 from sdmission.commands._options import add_engine, add_out, add_scenarios_dir, command_line, settings_of
 from sdmission.errors import SdmissionError
 from sdmission.study.case import prepare
+from sdmission.study.compare import targets_frame, write_csv
 from sdmission.study.results import write_scenario_results
 from sdmission.study.run import simulate_case
 from sdmission.study.targets import TargetCheck, TargetSet, check
 
-HELP = "run scenarios: write results/<scenario>.nc, a headline CSV and the target table"
+HELP = "run scenarios: write results/<scenario>.nc, a headline CSV and the target table (CSV)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,13 +60,17 @@ def format_target_table(scenario: str, checks: list[TargetCheck]) -> str:
     return "\n".join(lines)
 
 
-def _target_report(ds: xr.Dataset, tset: TargetSet) -> str:
-    """The target table; targets after the run's last year are listed as not evaluated."""
+def _target_report(ds: xr.Dataset, tset: TargetSet, out: Path) -> str:
+    """The target table (also written as ``<out>/<scenario>_targets.csv``); targets after the
+    run's last year are listed as not evaluated."""
     last = float(ds["time"].max())
     inside = tuple(t for t in tset.targets if t.year <= last)
     outside = [t for t in tset.targets if t.year > last]
     name = str(ds.attrs.get("scenario", ""))
-    text = (format_target_table(name, check(ds, dataclasses.replace(tset, targets=inside)))
+    checks = check(ds, dataclasses.replace(tset, targets=inside)) if inside else []
+    if checks:
+        write_csv(targets_frame({name: checks}), out / f"{name}_targets.csv")
+    text = (format_target_table(name, checks)
             if inside else f"targets for scenario '{name}': none within the simulated years")
     if outside:
         text += "\n  not evaluated (after the run's final time {:g}): {}".format(
@@ -100,8 +105,8 @@ def run(args: argparse.Namespace) -> int:
         nc, csv = write_scenario_results(ds, out)
         datasets.append(ds)
         tqdm.write(f"{case.name}: wrote {nc} and {csv}", file=sys.stdout)
-        tqdm.write(_target_report(ds, case.target_set), file=sys.stdout)
+        tqdm.write(_target_report(ds, case.target_set, out), file=sys.stdout)
     # 3. Figures.
     if args.plots:
-        _save_figures(datasets, out, args.lang)
+        _save_figures(datasets, out / "figures", args.lang)  # where `plot` writes them
     return 0

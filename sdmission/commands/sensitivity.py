@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sdmission.commands._options import add_ensemble_arguments, command_line, settings_of
+from sdmission.commands._options import ChunkBar, add_ensemble_arguments, command_line, settings_of
 from sdmission.study.case import prepare
 
 HELP = "global sensitivity: Sobol' first/total-order indices of GHG 2030/2050 and circular 2040"
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from sdmission.study.results import provenance, write_netcdf
 
     settings = settings_of(args)
-    out = args.out or settings.results_dir
+    out = args.out or settings.results_dir / "sensitivity"
     (case,) = prepare(args.scenarios, engine=args.engine, targets=args.targets, settings=settings,
                       uncertainties=True)
     scn = E.EnsembleScenario.from_case(case)
@@ -44,10 +44,12 @@ def run(args: argparse.Namespace) -> int:
           f"{n} runs, engine {engine}", file=sys.stderr)
     name = f"{scn.name}_sobol"
     stats = E.RunStats()
+    bar = ChunkBar(-(-n // args.chunk_size), "sensitivity runs")
     raw = E.run_ensemble([scn], design, return_vars=sorted({m.variable for m in metrics}),
                          engine=engine, chunk_size=args.chunk_size,
                          chunk_dir=out / f"{name}.chunks", scheduler=args.scheduler,
-                         stats=stats)
+                         stats=stats, on_chunk=bar)
+    bar.close()
     y = S.metric_values(raw.isel(scenario=0), metrics)
     idx = S.sobol_indices(scn.space, y, metrics, seed=args.seed)
     idx.attrs.update(provenance(model_path=scn.mdl_path, model_sha256=model_hash(scn.mdl_path),

@@ -1,7 +1,8 @@
 """``python -m sdmission validate FILE…``: check scenario files; exit 0 when all are valid, else 1.
 
 The checks are those of :func:`sdmission.study.case.prepare` (schema, ``extends``, names, kinds,
-units and limits against the model), file by file: each valid file is listed, every problem of
+units and limits against the model), file by file, and that no lever's own path changes a year
+before ``policy_start`` (unless ``counterfactual_history: true``): each valid file is listed, every problem of
 every file is reported; no engine is built.
 """
 
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     problems: list[Problem] = []
     catalogues: dict[Path, Catalogue] = {}
     for f in args.files:
-        scn, found = check_file(f, catalogues, model=not args.no_model)
+        scn, found = check_file(f, catalogues, model=not args.no_model, history=True)
         problems += found
         if scn is not None and not found:
             print(f"ok: {f} (scenario '{scn.name}', chain {scn.chain_text()}, "

@@ -11,6 +11,7 @@ from sdmission.constants import TIME
 from sdmission.errors import InputError, Problem
 from sdmission.messages import did_you_mean, fmt, show
 from sdmission.model.catalogue import Catalogue, Kind, Variable
+from sdmission.scenario.history import history_problems, splice_history
 from sdmission.scenario.load import Scenario
 from sdmission.schema import scenario as schema
 
@@ -134,6 +135,11 @@ def _check_by_element(
     return problems
 
 
+def history_check(scn: Scenario, catalogue: Catalogue) -> list[Problem]:
+    """Levers of ``scn`` whose own path would change a year before its ``policy_start``."""
+    return history_problems(scn, catalogue, own_inputs)
+
+
 def checked(scn: Scenario, catalogue: Catalogue) -> Scenario:
     """``scn`` unchanged if it passes :func:`check_scenario`; else raise :class:`InputError`."""
     problems = check_scenario(scn, catalogue)
@@ -149,7 +155,9 @@ def _sample_single(path: schema.SinglePath, grid: np.ndarray) -> xr.DataArray:
 
 
 def scenario_inputs(scn: Scenario, catalogue: Catalogue) -> dict[str, xr.DataArray]:
-    """Engine inputs: every lever and assumption sampled on the integration grid.
+    """Engine inputs: every lever and assumption sampled on the integration grid, with the shared
+    history applied (before ``scn.policy_start`` every lever follows the history scenario; see
+    :mod:`sdmission.scenario.history`).
 
     Returns
     -------
@@ -158,6 +166,11 @@ def scenario_inputs(scn: Scenario, catalogue: Catalogue) -> dict[str, xr.DataArr
         ``initial_time + k * time_step`` up to the scenario's final time, Year), and paths by
         element add the variable's subscript dim.
     """
+    return splice_history(scn, catalogue, own_inputs(scn, catalogue), own_inputs)
+
+
+def own_inputs(scn: Scenario, catalogue: Catalogue) -> dict[str, xr.DataArray]:
+    """Every lever and assumption of ``scn`` sampled on the grid as written (no shared history)."""
     grid = catalogue.time_grid(scn.final_time)
     out: dict[str, xr.DataArray] = {}
     for section, _kind in SECTIONS:

@@ -5,8 +5,9 @@ Precedence of ``extends`` (child = the file that says ``extends: parent``):
 1. ``levers`` and ``assumptions``: the child replaces the parent **per key** (the whole path of
    that lever or assumption; there is no merging inside a path). Keys only in the parent are kept.
 2. ``time``: merged per field; the child's fields win.
-3. Scalar fields (``description``, ``model``, ``targets``): the child's value wins when it sets one.
-   ``model`` is resolved relative to the file that sets it.
+3. Scalar fields (``description``, ``model``, ``targets``, ``policy_start``, ``history``,
+   ``counterfactual_history``): the child's value wins when it sets one.
+   ``model`` and ``history`` are resolved relative to the file that sets them.
 4. ``sources``: the parent's first, then the child's (duplicates dropped).
 5. ``name`` and ``abstract`` are never inherited: they describe the file itself.
 6. Registered blocks (``optimise:``…): the child's block replaces the parent's whole block.
@@ -66,6 +67,9 @@ class Scenario:
     blocks: Mapping[str, BaseModel]
     chain: tuple[Link, ...]
     origins: Mapping[tuple[str, str], tuple[Path, int | None]]
+    policy_start: float = schema.DEFAULT_POLICY_START
+    history_path: Path | None = None
+    counterfactual_history: bool = False
 
     @property
     def file(self) -> Path:
@@ -100,6 +104,12 @@ class Scenario:
         }
         if self.final_time is not None:
             out["time"] = {"final_time": self.final_time}
+        out["policy_start"] = (int(self.policy_start) if self.policy_start.is_integer()
+                               else self.policy_start)
+        if self.history_path is not None:
+            out["history"] = str(self.history_path)
+        if self.counterfactual_history:
+            out["counterfactual_history"] = True
         out["levers"] = {k: _dump_path(v) for k, v in self.levers.items()}
         out["assumptions"] = {k: _dump_path(v) for k, v in self.assumptions.items()}
         for key, block in self.blocks.items():
@@ -251,6 +261,9 @@ def merge(chain: tuple[Link, ...]) -> Scenario:
     model_path: Path | None = None
     targets: str | None = None
     final_time: float | None = None
+    policy_start = schema.DEFAULT_POLICY_START
+    history: Path | None = None
+    counterfactual = False
     blocks: dict[str, BaseModel] = {}
     for link in reversed(chain):  # root first, so later (child) files win
         f = link.file
@@ -268,6 +281,16 @@ def merge(chain: tuple[Link, ...]) -> Scenario:
         if f.time is not None and f.time.final_time is not None:
             final_time = f.time.final_time
         blocks.update(link.blocks)
+        policy_start = f.policy_start if f.policy_start is not None else policy_start
+        if f.history is not None:
+            history = resolve_parent(f.history, link.path)
+        if f.counterfactual_history is not None:
+            counterfactual = f.counterfactual_history
+    if history is None:
+        default = resolve_parent(schema.DEFAULT_HISTORY, leaf.path)
+        history = default if default.is_file() else None
+    if history is not None and history == leaf.path.resolve():
+        history = None  # the history scenario itself
     if model_path is None:
         model_path = (leaf.path.parent / DEFAULT_MODEL).resolve()
     return Scenario(
@@ -283,6 +306,9 @@ def merge(chain: tuple[Link, ...]) -> Scenario:
         blocks=blocks,
         chain=chain,
         origins=origins,
+        policy_start=policy_start,
+        history_path=history,
+        counterfactual_history=counterfactual,
     )
 
 

@@ -13,6 +13,14 @@ A *path* is one of
 
 Every path form except a bare number takes an optional ``units`` that must equal the model's units.
 
+**History is shared.** A scenario's levers take effect from ``policy_start`` (default
+:data:`DEFAULT_POLICY_START` = 2025, the first year after the last observed data, 2024). Before it,
+every scenario follows the historical lever paths of the *history scenario*: ``baseline`` in the
+scenario's folder, or the scenario named by ``history:``. A lever neither sets follows the model's
+default before ``policy_start``. ``validate`` reports a lever whose own path would change a year
+before ``policy_start`` (the part that is not used); ``counterfactual_history: true`` says that the
+scenario deliberately rewrites history, and then its own paths are used for every year.
+
 Optional top-level blocks (``optimise:``, ``uncertainties:``) are declared in :data:`BLOCKS`, from
 the schema modules beside this one (no analysis code is imported to read a scenario file); tests and
 plug-ins may add more with :func:`register_block`. Unregistered top-level keys are rejected.
@@ -31,6 +39,10 @@ from sdmission.schema import optimise, uncertainties
 
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+DEFAULT_POLICY_START = 2025.0
+"""First year levers take effect by default: the year after the last observed data (2024)."""
+DEFAULT_HISTORY = "baseline"
+"""The scenario whose lever paths every other scenario follows before ``policy_start``."""
 
 
 class Frozen(BaseModel):
@@ -219,6 +231,18 @@ class ScenarioFile(Frozen):
     colour: str | None = Field(
         None, pattern=r"^#[0-9A-Fa-f]{6}$",
         description="Line colour in figures, '#RRGGBB' (default: a fixed colour per name).",
+    )
+    policy_start: Number | None = Field(
+        None, description="First year the scenario's levers take effect; before it every lever "
+        "follows the history scenario (default 2025, the year after the last observed data)."
+    )
+    history: str | None = Field(
+        None, description="Scenario whose lever paths are the history before policy_start: a name "
+        "in the same folder or a relative path (default 'baseline')."
+    )
+    counterfactual_history: bool | None = Field(
+        None, description="true: the scenario rewrites history on purpose; its own lever paths are "
+        "used for every year (default false)."
     )
 
 

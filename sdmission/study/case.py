@@ -29,7 +29,7 @@ from sdmission.messages import did_you_mean, fmt, show
 from sdmission.model.catalogue import Catalogue, load_catalogue
 from sdmission.model.engines.factory import EngineName, load_engine
 from sdmission.model.engines.protocol import Engine
-from sdmission.scenario.check import check_scenario, scenario_inputs
+from sdmission.scenario.check import check_scenario, history_check, scenario_inputs
 from sdmission.scenario.load import SUFFIXES, Scenario, load_scenario
 from sdmission.settings import Settings, discover, parameter_table_file
 from sdmission.study.targets import TargetSet, get_target_set
@@ -137,8 +137,8 @@ def resolve_scenarios(names: Sequence[str | Path], folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------------------------------
 
 
-def check_file(path: Path | str, catalogues: dict[Path, Catalogue], *, model: bool = True
-               ) -> tuple[Scenario | None, list[Problem]]:
+def check_file(path: Path | str, catalogues: dict[Path, Catalogue], *, model: bool = True,
+               history: bool = False) -> tuple[Scenario | None, list[Problem]]:
     """Load one scenario file and check it against its model.
 
     Parameters
@@ -149,6 +149,9 @@ def check_file(path: Path | str, catalogues: dict[Path, Catalogue], *, model: bo
         Catalogues already read, by model path; a newly read one is added (one read per model).
     model
         ``False``: check the schema and ``extends`` only.
+    history
+        Also report levers whose own path would change a year before ``policy_start`` (what
+        ``validate`` checks; :func:`prepare` applies the shared history instead).
 
     Returns
     -------
@@ -166,7 +169,10 @@ def check_file(path: Path | str, catalogues: dict[Path, Catalogue], *, model: bo
             catalogues[scn.model_path] = load_catalogue(scn.model_path)
         except SdmissionError as exc:
             return scn, [Problem(f"cannot read the model: {exc}", scn.file, None, "model")]
-    return scn, check_scenario(scn, catalogues[scn.model_path])
+    problems = check_scenario(scn, catalogues[scn.model_path])
+    if history and not problems:
+        problems = history_check(scn, catalogues[scn.model_path])
+    return scn, problems
 
 
 def uncertainty_space(scn: Scenario) -> UncertaintySpace:

@@ -9,7 +9,9 @@ attrs. ``results/<scenario>_headline.csv`` holds the headline outputs per year.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import shlex
+import subprocess
 import sys
 from collections.abc import Mapping
 from importlib import metadata
@@ -26,6 +28,46 @@ from sdmission.errors import ModelError
 from sdmission.io import atomic_write
 from sdmission.model.catalogue import Catalogue
 
+CONVENTIONS = "CF-1.10"
+"""The ``Conventions`` attr of every result file."""
+
+PINT_DEFINITIONS: tuple[str, ...] = (
+    "CO2e = [carbon_dioxide_equivalent]",
+    "EUR = [currency]",
+    "FTE = [staff]",
+)
+"""Units a pint registry needs besides its defaults to parse every ``units`` attr
+(``ureg.define(line)`` for each); also the ``units_definitions`` attr of every result file."""
+
+_UNIT_TOKENS: tuple[tuple[str, str], ...] = (
+    (r"\bMtCO2e?\b", "Mt CO2e"),
+    (r"\btCO2e?\b", "t CO2e"),
+    (r"\bYears?\b", "yr"),
+    (r"\bDmnl\b", "1"),
+)
+
+
+def pint_units(vensim: str) -> str:
+    """Vensim units as pint (with :data:`PINT_DEFINITIONS`) and cf-xarray parse them:
+    ``MtCO2/Year`` -> ``Mt CO2e/yr``, ``Dmnl`` -> ``1``, ``EUR/tCO2`` -> ``EUR/(t CO2e)``."""
+    import re
+
+    text = vensim.strip()
+    if not text:
+        return "1"
+    for pattern, repl in _UNIT_TOKENS:
+        text = re.sub(pattern, repl, text)
+    # a two-word unit after '/' must be grouped: EUR/t CO2e would divide by t only
+    text = re.sub(r"/(M?t CO2e)", r"/(\1)", text)
+    return text
+
+
+def readable(name: str) -> str:
+    """A Vensim name as a ``long_name``: first letter upper case, single spaces."""
+    text = " ".join(name.replace("_", " ").split())
+    return text[:1].upper() + text[1:]
+
+
 HEADLINE_EXTRA = ("public_cost_total",)
 """Headline columns written when the model has them (after :data:`HEADLINE_OUTPUTS`)."""
 
@@ -37,6 +79,30 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
+def project_path(path: Path | str) -> str:
+    """``path`` relative to its project folder (the nearest parent with ``scenarios/``), with
+    ``/`` separators; the absolute path when it lies in no project."""
+    from sdmission.settings import find_project_root
+
+    p = Path(path).resolve()
+    root = find_project_root(p.parent)
+    return p.relative_to(root).as_posix() if root is not None else str(p)
+
+
+@functools.lru_cache(maxsize=8)
+def git_commit(folder: str) -> str:
+    """The git commit of ``folder`` (``<sha>`` plus ``-dirty`` with uncommitted changes), or
+    ``unknown`` outside a repository or without git."""
+    try:
+        sha = subprocess.run(["git", "-C", folder, "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", folder, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{sha}-dirty" if dirty.strip() else sha
+
+
 def provenance(
     *,
     model_path: Path | str,
@@ -45,14 +111,16 @@ def provenance(
     command: str | None = None,
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Flat provenance attrs: versions, model file and hash, engine, command line, UTC time."""
+    """Flat provenance attrs: versions, model file (relative to the project) and hash, the git
+    commit of the project, engine, command line, UTC time."""
     attrs = {
         "sdmission_version": __version__,
         "pysd_version": _version("pysd"),
         "numpy_version": np.__version__,
         "xarray_version": xr.__version__,
         "python_version": sys.version.split()[0],
-        "model_path": str(model_path),
+        "model_path": project_path(model_path),
+        "git_commit": git_commit(str(Path(model_path).resolve().parent)),
         "model_sha256": model_sha256,
         "engine": engine,
         "command": command if command is not None else shlex.join(sys.argv),
@@ -85,7 +153,9 @@ def build_dataset(
     Returns
     -------
     xr.Dataset
-        Dims ``(time, <subscripts…>)`` — ``member`` is dropped when it has length 1.
+        Dims ``(time, <subscripts…>)`` — ``member`` is dropped when it has length 1; ``time`` in
+        integer calendar years when every saved time is a whole year. Each variable's ``units``
+        parse with pint (see :func:`pint_units`); the model's own spelling is ``units_vensim``.
     """
     ds = raw
     if MEMBER in ds.dims and ds.sizes[MEMBER] == 1:
@@ -96,14 +166,22 @@ def build_dataset(
         if var is None:
             raise ModelError(f"result variable '{name}' is not in the model's catalogue")
         ds[name].attrs = {
-            "units": var.units or "1",
-            "long_name": var.real_name,
+            "units": pint_units(var.units),
+            "units_vensim": var.units or "Dmnl",
+            "long_name": readable(var.real_name),
+            "vensim_name": var.real_name,
             "description": var.comment,
             "kind": var.kind,
         }
-    ds[TIME].attrs = {"units": "year", "long_name": "time"}
+    years = np.asarray(ds[TIME].values, dtype=float)
+    if years.size and np.array_equal(years, np.round(years)):
+        ds = ds.assign_coords({TIME: years.astype(np.int64)})
+    ds[TIME].attrs = {"units": "yr", "long_name": "year", "axis": "T",
+                      "description": "calendar year (the model's Time)"}
     ds[SCENARIO].attrs = {"long_name": "scenario"}
-    ds.attrs = {"title": f"sdmission scenario '{scenario}'", "scenario": scenario, **(attrs or {})}
+    ds.attrs = {"title": f"sdmission scenario '{scenario}'", "Conventions": CONVENTIONS,
+                "scenario": scenario, "units_definitions": "\n".join(PINT_DEFINITIONS),
+                **(attrs or {})}
     bad = {k: type(v).__name__ for k, v in ds.attrs.items() if not isinstance(v, str)}
     if bad:
         raise TypeError(f"provenance attrs must be text; got {bad}")

@@ -16,7 +16,7 @@ from sdmission.model.engines.protocol import Engine
 from sdmission.model.translate import model_hash
 from sdmission.scenario.check import checked, scenario_inputs
 from sdmission.scenario.load import Scenario
-from sdmission.study.results import build_dataset, provenance
+from sdmission.study.results import build_dataset, project_path, provenance
 
 if TYPE_CHECKING:
     from sdmission.study.case import Case
@@ -72,7 +72,7 @@ def _run(scn: Scenario, engine: Engine, catalogue: Catalogue, inputs: Mapping[st
             "scenario_description": scn.description,
             "scenario_sources": "\n".join(scn.sources),
             "scenario_chain": scn.chain_text(),
-            "scenario_files": "\n".join(str(link.path) for link in scn.chain),
+            "scenario_files": "\n".join(project_path(link.path) for link in scn.chain),
             "scenario_yaml_merged": scn.merged_yaml(),
             "scenario_yaml_raw": scn.raw_yaml(),
             "target_set": scn.targets,

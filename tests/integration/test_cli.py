@@ -41,10 +41,12 @@ def test_run_mini_scenarios(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["run", "--scenarios-dir", str(folder), "--out", str(out)]) == 0
     stdout = capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == [
-        "mini-a.nc", "mini-a_headline.csv", "mini-b.nc", "mini-b_headline.csv"]
+        "mini-a.nc", "mini-a_headline.csv", "mini-a_targets.csv", "mini-b.nc",
+        "mini-b_headline.csv", "mini-b_targets.csv"]
     ds = read_netcdf(out / "mini-a.nc")
     assert str(ds["scenario"].values) == "mini-a"
-    assert ds["industry_ghg"].attrs["units"] == "MtCO2/Year"
+    assert ds["industry_ghg"].attrs["units"] == "Mt CO2e/yr"
+    assert ds["industry_ghg"].attrs["units_vensim"] == "MtCO2/Year"
     assert ds.attrs["command"].startswith("python -m sdmission") or ds.attrs["command"]
     head = pd.read_csv(out / "mini-b_headline.csv")
     assert head["year"].iloc[-1] == 2040

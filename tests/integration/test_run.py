@@ -36,7 +36,7 @@ def test_scenario_inputs_reach_the_model(engine: PysdEngine) -> None:
     assert ds.attrs["engine"] == "pysd" and len(ds.attrs["model_sha256"]) == 64
     assert "co2_levy_tariff" in ds.attrs["scenario_yaml_merged"]
     # stocks are part of the result, with units
-    assert ds["clean_share"].attrs["kind"] == "stock" and ds["clean_share"].attrs["units"] == "Dmnl"
+    assert ds["clean_share"].attrs["kind"] == "stock" and ds["clean_share"].attrs["units_vensim"] == "Dmnl"
 
 
 def test_final_time_override(engine: PysdEngine) -> None:

@@ -43,9 +43,12 @@ def build_problem(scn: Scenario, spec: OptimiseSpec, catalogue: Catalogue, engin
     fixed = scenario_inputs(scn, catalogue)
     base: dict[str, FloatArray] = {}
     for name in spec.levers:
-        fixed.pop(name, None)
+        given = fixed.pop(name, None)  # with the shared history applied (scenario.history)
         path = scn.levers.get(name)
-        if path is not None:
+        if given is not None and set(given.dims) <= {"time"}:
+            base[name] = (np.interp(grid.times, given["time"].values, given.values)
+                          if given.dims else np.full(grid.times.shape, float(given)))
+        elif path is not None:
             # searched levers are scalar (checked by the caller), so their path is a single path
             base[name] = schema.sample(cast(schema.SinglePath, path), grid.times)
         else:
