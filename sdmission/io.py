@@ -13,32 +13,61 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from sdmission.errors import SdmissionError
 
-def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
+
+class WriteError(SdmissionError):
+    """A file could not be written (no space left, no permission, a folder in the way …)."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``strerror`` of an OSError (``'No space left on device'``), or its text when it has none."""
+    return exc.strerror or str(exc)
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def atomic_write(path: Path | str, write: Callable[[Path], None], *, mode: int | None = None) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place.
+
+    ``mode`` is the file's permission bits (default: ``0o666`` less the umask, as for any output;
+    the cache passes ``0o600``). An ``OSError`` (full disk, no permission, a folder in the way)
+    becomes a :class:`WriteError` naming the file and the cause; the earlier file is untouched and
+    no temporary file is left behind.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir():
+            raise IsADirectoryError(21, "Is a directory", str(target))
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise WriteError(f"cannot write {target}: {describe_os_error(exc)}") from exc
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; outputs are ordinary files
+        os.chmod(tmp, (0o666 & ~_umask()) if mode is None else mode)  # mkstemp creates 0600
         os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WriteError(f"cannot write {target}: {describe_os_error(exc)}") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return target
 
 
-def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically."""
+def atomic_write_bytes(path: Path | str, data: bytes, *, mode: int | None = None) -> Path:
+    """Write ``data`` to ``path`` atomically (``mode`` as for :func:`atomic_write`)."""
     def write(tmp: Path) -> None:
         tmp.write_bytes(data)
 
-    return atomic_write(path, write)
+    return atomic_write(path, write, mode=mode)
 
 
 def atomic_write_text(path: Path | str, text: str) -> Path:
