@@ -102,12 +102,12 @@ def _engine_for(model_text: bytes, model_sha: str, model_name: str, model_path: 
     if key not in _ENGINES:
         path = Path(model_path)
         if not (path.is_file() and _sha(path.read_bytes()) == model_sha):
-            from sdmission.model.translate import cache_dir
+            from sdmission.model.cache import cache_dir, secure_folder
 
-            path = cache_dir() / "ensemble-models" / model_sha[:16] / model_name
+            folder = secure_folder(cache_dir() / "ensemble-models" / model_sha[:16])
+            path = folder / Path(model_name).name
             if not path.is_file():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write_bytes(path, model_text)
+                atomic_write_bytes(path, model_text, mode=0o600)
         _ENGINES[key] = load_engine(path, engine)
     return _ENGINES[key]
 

@@ -23,6 +23,7 @@ import hashlib
 import re
 import shutil
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,20 @@ def _build(mdl_path: Path, folder: Path, py: Path) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _remove_orphans(folder: Path, max_age: float = 3600.0) -> None:
+    """Delete build folders and temporary files that a killed run left (older than ``max_age`` s)."""
+    now = time.time()
+    for orphan in [*folder.glob(".build-*"), *folder.glob(".*.tmp")]:
+        try:
+            if now - orphan.lstat().st_mtime > max_age:
+                if orphan.is_dir() and not orphan.is_symlink():
+                    shutil.rmtree(orphan, ignore_errors=True)
+                else:
+                    orphan.unlink(missing_ok=True)
+        except OSError:
+            continue
+
+
 def _verified(py: Path) -> bool:
     """True when ``py`` exists and its bytes match the signed hash beside it."""
     signed = read_signed(py.with_suffix(".sha256"))
@@ -127,6 +142,7 @@ def translated_py(mdl_path: Path | str) -> Path:
     if _verified(py):
         return py
     py.unlink(missing_ok=True)
+    _remove_orphans(folder)
     _build(path, folder, py)
     if not _verified(py):
         raise ModelError(f"the cached translation of {path} could not be written and checked ({py})")
