@@ -7,8 +7,10 @@ interrupted or failed write leaves any earlier file untouched and no temporary f
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -86,3 +88,64 @@ def atomic_write_csv(rows: Sequence[Mapping[str, object]], path: Path | str) -> 
     for r in rows:
         writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
     return atomic_write_text(path, buf.getvalue())
+
+
+def _nearest_existing(path: Path) -> Path:
+    p = path.absolute()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def _check_writable(folder: Path, shown: Path, key: str) -> None:
+    """``folder`` exists (or can be made) and accepts a new file; raise WriteError otherwise."""
+    base = _nearest_existing(folder)
+    if not base.is_dir():
+        raise WriteError(f"{key} {shown}: {base} is a file, not a folder")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise WriteError(f"{key} {shown}: the folder {base} is not writable (Permission denied)")
+    if base == folder.absolute():  # an existing folder: try it (a read-only file system says so)
+        try:
+            with tempfile.TemporaryFile(dir=base):
+                pass
+        except OSError as exc:
+            raise WriteError(f"{key} {shown}: cannot write in {base}: {describe_os_error(exc)}") from exc
+
+
+def check_output_folder(path: Path | str, key: str = "--out") -> Path:
+    """Check an output folder before any work: not a file, writable (made later, when missing)."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise WriteError(f"{key} {folder}: is an existing file, not a folder; choose a folder")
+    _check_writable(folder, folder, key)
+    return folder
+
+
+def check_output_file(path: Path | str, key: str = "--out", suffix: str | None = None) -> Path:
+    """Check an output file before any work: the right suffix, not a folder, its folder writable."""
+    target = Path(path)
+    if suffix is not None and target.suffix != suffix:
+        raise WriteError(f"{key} {target}: the output must be a {suffix} file")
+    if target.is_dir():
+        raise WriteError(f"{key} {target}: is a folder; give a file name ending in "
+                         f"{suffix or 'the file type'}")
+    if target.exists() and not target.is_file():
+        raise WriteError(f"{key} {target}: is not a regular file")
+    _check_writable(target.parent, target, key)
+    return target
+
+
+def library_write_error(folder: Path, need: float, exc: Exception) -> OSError:
+    """The real cause behind a library's vague write error (netCDF's 'HDF error').
+
+    When the folder has less free space than the write needed, the cause is a full disk
+    (``ENOSPC``); otherwise the library's own message is kept.
+    """
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = None
+    if free is not None and free < need + 2**20:
+        return OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} ({free / 2**20:.1f} MiB free, "
+                                     f"about {need / 2**20:.1f} MiB needed)")
+    return OSError(errno.EIO, f"the writer failed: {type(exc).__name__}: {exc}")

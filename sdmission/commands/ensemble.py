@@ -52,6 +52,7 @@ def _progress(status: str, scenario: str, index: int, n: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sdmission import limits
     from sdmission.analysis import ensemble as E
     from sdmission.analysis.uncertainty import sample
     from sdmission.io import atomic_write_csv
@@ -74,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
     mdl, cat, engine = cases[0].model_path, cases[0].catalogue, cases[0].engine.name
     metrics = list(dict.fromkeys(m for s in scenarios for m in s.target_set.metrics))
     rvars = return_vars(cat, metrics)
+    limits.require(limits.check_ensemble(
+        len(scenarios), args.members, len(rvars), len(cat.time_grid(cases[0].final_time)),
+        max(len(s.space) for s in scenarios)))
     # 2. Futures (common random numbers across scenarios) and the runs.
     samples = sample({s.name: s.space for s in scenarios}, args.members, args.sampler, args.seed)
     print(f"ensemble '{args.name}': {len(scenarios)} scenario(s) x {args.members} members, "

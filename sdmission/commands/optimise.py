@@ -121,7 +121,24 @@ def check_optimise(scn: Scenario, catalogue: Catalogue) -> list[Problem]:
             uncertainty_space(scn)
         except InputError as exc:
             problems += exc.problems
+        problems += _robust_size(scn, catalogue, spec)
     return problems + _lever_problems(scn, catalogue, spec)
+
+
+def _robust_size(scn: Scenario, catalogue: Catalogue, spec: opt.OptimiseSpec) -> list[Problem]:
+    """Memory of one robust generation (:func:`sdmission.limits.check_robust`), before any run."""
+    from sdmission import limits
+
+    if spec.robust is None or not catalogue.time:
+        return []
+    tm = catalogue.time
+    t1 = tm["final_time"] if scn.final_time is None else scn.final_time
+    times = limits.n_steps(tm["initial_time"], t1, tm["time_step"]) + 1
+    if not times <= limits.MAX_STEPS:
+        return []  # the horizon check reports it
+    decisions = sum(max(1, len(lev.knots or ())) for lev in spec.levers.values())
+    return limits.check_robust(spec.method.popsize, decisions, spec.robust.members, int(times),
+                               len(catalogue), file=scn.file)
 
 
 def optimisation_problem(case: Case) -> opt.OptimisationProblem:
