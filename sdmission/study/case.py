@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 
@@ -187,8 +187,38 @@ def uncertainty_space(scn: Scenario) -> UncertaintySpace:
         block = UncertaintiesBlock.model_validate({"defaults": "all"})
     link = next((lk for lk in scn.chain if BLOCK_KEY in lk.blocks), scn.chain[0])
     table = load_parameter_table(scn.model_path, parameter_table_file(scn.model_path))
-    return resolve(block, table, source=link.path,
-                   line_of=link.doc.line)
+    space = resolve(block, table, source=link.path,
+                    line_of=link.doc.line)
+    problems = _outside_model_limits(space, block, load_catalogue(scn.model_path), link)
+    if problems:
+        raise InputError(problems)
+    return space
+
+
+def _outside_model_limits(space: UncertaintySpace, block: Any, catalogue: Catalogue,
+                          link: Any) -> list[Problem]:
+    """Sampled ranges must lie within the model's own limits (``[low, high]`` in the units field)."""
+    from sdmission.analysis.uncertainty import BLOCK_KEY
+
+    entries = {e.name: i for i, e in reversed(list(enumerate(block.parameters)))}
+    problems: list[Problem] = []
+    for u in space.uncertainties:
+        var = catalogue.get(u.name)
+        if var is None:
+            continue
+        lo, hi = var.limits
+        for side, value, bad in (("low", u.low, lo is not None and u.low < lo),
+                                 ("high", u.high, hi is not None and u.high > hi)):
+            if not bad:
+                continue
+            i = entries.get(u.name)
+            keys = (BLOCK_KEY, "parameters", i, side) if i is not None else (BLOCK_KEY, "defaults")
+            allowed = f"[{'?' if lo is None else f'{lo:g}'}, {'?' if hi is None else f'{hi:g}'}]"
+            problems.append(Problem(
+                f"'{u.label}': {side} {value:g} is outside the model's limits (allowed: {allowed}, "
+                f"from the units field of '{var.real_name}')", link.path, link.doc.line(keys),
+                f"{BLOCK_KEY}.parameters[{i}].{side}" if i is not None else f"{BLOCK_KEY}.defaults"))
+    return problems
 
 
 def _target_name(targets: TargetChoice, scn: Scenario) -> str:
