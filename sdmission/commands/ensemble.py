@@ -12,6 +12,7 @@ Writes into ``--out`` (default ``results``), with ``NAME`` from ``--name`` (defa
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     if args.members < 1:
         raise InputError([Problem(f"--members must be at least 1 (given {args.members})",
                                   key="--members")])
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", args.name) or ".." in args.name:
+        raise InputError([Problem(f"--name must be a plain file name (letters, digits, '_', '-', "
+                                  f"'.'; no folders), given {args.name!r}", key="--name")])
     settings = settings_of(args)
     out = args.out or settings.results_dir
     # 1. Scenarios, spaces, targets: every problem before anything runs.
