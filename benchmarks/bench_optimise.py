@@ -12,33 +12,44 @@ about 10 s here).
 from __future__ import annotations
 
 import argparse
+import json
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from sdmission.analysis.optimise import core as opt
+from sdmission.analysis import optimise as opt
 from sdmission.errors import SdmissionError
+from sdmission.model.catalogue import load_catalogue
+from sdmission.model.engines.factory import load_engine
+from sdmission.scenario.load import load_scenario
 from sdmission.study.targets import Target, TargetSet
 
 ROOT = Path(__file__).resolve().parents[1]
 MDL = ROOT / "tests" / "data" / "models" / "opt_linear.mdl"
 
 
+BLOCK = {
+    "start": 2025,
+    "levers": {"co2_levy_tariff": {"knots": [2030, 2040], "bounds": [0, 150]},
+               "sde_budget": {"knots": [2030, 2040], "bounds": [0, 3000]}},
+    "objective": {"discount_rate": 0.03},
+    "method": {"popsize": 6, "maxiter": 15, "seed": 3},
+}
+
+
 def _problem(engine: str) -> opt.OptimisationProblem:
-    spec = opt.OptimiseSpec.model_validate({
-        "start": 2025,
-        "levers": {"co2_levy_tariff": {"knots": [2030, 2040], "bounds": [0, 150]},
-                   "sde_budget": {"knots": [2030, 2040], "bounds": [0, 3000]}},
-        "objective": {"discount_rate": 0.03},
-        "method": {"popsize": 6, "maxiter": 15, "seed": 3},
-    })
+    """The known-answer problem, built the way ``optimise`` builds it (from a scenario file)."""
     ts = TargetSet("bench", "", "", (
         Target("a", "industry_ghg", 2030, 60.0, "<=", "MtCO2/Year", "", ""),
         Target("b", "industry_ghg", 2040, 50.0, "<=", "MtCO2/Year", "", "")))
-    grid = opt.read_grid(MDL)
-    base = {n: np.interp(grid.times, *opt.model_default_path(MDL, n)) for n in spec.levers}
-    return opt.OptimisationProblem(opt.get_engine(MDL, engine), grid, spec, ts, base)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench-optimise.yaml"
+        path.write_text(f"model: {json.dumps(str(MDL))}\noptimise: {json.dumps(BLOCK)}\n")
+        scn = load_scenario(path)
+    spec = scn.blocks["optimise"]
+    return opt.build_problem(scn, spec, load_catalogue(MDL), load_engine(MDL, engine), ts)
 
 
 def bench(engine: str, pop: int) -> None:

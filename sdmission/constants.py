@@ -14,12 +14,13 @@ TIME: Final = "time"
 LEADING_DIMS: Final = (SCENARIO, MEMBER, TIME)
 
 # Model subscripts (Vensim subscript ranges in models/sdmission.mdl).
+SECTOR: Final = "sector"
 CLUSTER: Final = "cluster"
 ROUTE: Final = "route"
 INSTRUMENT: Final = "instrument"
 FUNCTION: Final = "function"
 MATERIAL: Final = "material"
-SUBSCRIPT_DIMS: Final = (CLUSTER, ROUTE, INSTRUMENT, FUNCTION, MATERIAL)
+SUBSCRIPT_DIMS: Final = (SECTOR, CLUSTER, ROUTE, INSTRUMENT, FUNCTION, MATERIAL)
 
 CLUSTERS: Final = (
     "Rotterdam_Moerdijk",
@@ -29,6 +30,7 @@ CLUSTERS: Final = (
     "Noord_Nederland",
     "Cluster_6",
 )
+SECTORS: Final = ("iron_steel", "ammonia", "refining", "hvc", "other_chemicals", "minerals", "other_industry")
 ROUTES: Final = ("conventional", "efficiency", "electrification", "hydrogen", "ccs", "circular")
 INSTRUMENTS: Final = (
     "co2_levy",

@@ -28,10 +28,10 @@ from sdmission.io import atomic_write_text
 from sdmission.messages import did_you_mean
 from sdmission.model.catalogue import Catalogue
 from sdmission.scenario.load import Scenario
-from sdmission.study.case import Case, prepare, uncertainty_space
+from sdmission.study.case import Case, prepare
 
 if TYPE_CHECKING:
-    from sdmission.analysis.optimise import core as opt
+    from sdmission.analysis import optimise as opt
 
 HELP = "find least-cost lever paths that meet a target set (exit 2 when infeasible)"
 EXIT_FEASIBLE = 0
@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _spec(scn: Scenario) -> opt.OptimiseSpec | None:
-    from sdmission.analysis.optimise import core as opt
+    from sdmission.analysis import optimise as opt
 
     spec = scn.blocks.get("optimise")
     return spec if isinstance(spec, opt.OptimiseSpec) else None
@@ -102,11 +102,11 @@ def _block(scn: Scenario) -> opt.OptimiseSpec:
     return spec
 
 
-def _futures(scn: Scenario, spec: opt.OptimiseSpec) -> opt.Futures | None:
-    """The robust search's futures: the scenario's uncertainties (default: all), drawn once."""
-    from sdmission.analysis.optimise import core as opt
+def opt_futures(scn: Scenario, spec: opt.OptimiseSpec) -> opt.Futures | None:
+    """The robust search's futures (None without ``robust:``): the scenario's uncertainties, drawn once."""
+    from sdmission.analysis import optimise as opt
 
-    return None if spec.robust is None else opt.draw_futures(spec.robust, uncertainty_space(scn))
+    return None if spec.robust is None else opt.scenario_futures(scn, spec.robust)
 
 
 def check_optimise(scn: Scenario, catalogue: Catalogue) -> list[Problem]:
@@ -118,7 +118,7 @@ def check_optimise(scn: Scenario, catalogue: Catalogue) -> list[Problem]:
     problems: list[Problem] = []
     if spec.robust is not None:
         try:
-            uncertainty_space(scn)
+            opt_futures(scn, spec)
         except InputError as exc:
             problems += exc.problems
         problems += _robust_size(scn, catalogue, spec)
@@ -174,35 +174,21 @@ def optimisation_problem(case: Case) -> opt.OptimisationProblem:
     every other lever and assumption stays fixed. With ``robust:`` the futures are the scenario's
     uncertainties (every uncertain parameter of the table when it has none), drawn once.
     """
-    from sdmission.analysis.optimise import core as opt
-    from sdmission.schema import scenario as schema
+    from sdmission.analysis import optimise as opt
 
     scn = case.scenario
     problems = check_optimise(scn, case.catalogue)
     if problems:
         raise InputError(problems)
     spec = _block(scn)
-    futures = _futures(scn, spec)
-    catalogue = case.catalogue
-    grid_t = catalogue.time_grid(scn.final_time)
-    tm = catalogue.time
-    grid = opt.Grid(tm["initial_time"], float(grid_t[-1]), tm["time_step"], tm.get("saveper", 1.0))
-    fixed = dict(case.inputs)
-    base: dict[str, np.ndarray] = {}
-    for name in spec.levers:
-        fixed.pop(name, None)
-        path = scn.levers.get(name)
-        if path is not None and not isinstance(path, dict):  # by element: not a scalar lever
-            base[name] = schema.sample(path, grid.times)
-        else:
-            base[name] = np.interp(grid.times, *opt.model_default_path(scn.model_path, name))
-    return opt.OptimisationProblem(case.engine, grid, spec, case.target_set, base, fixed, futures)
+    futures = opt_futures(scn, spec)
+    return opt.build_problem(scn, spec, case.catalogue, case.engine, case.target_set, futures)
 
 
 def written_scenario(scn: Scenario, problem: opt.OptimisationProblem, x: np.ndarray, out_file: Path,
                      command: str) -> str:
     """YAML text of a self-contained scenario with the optimised lever paths."""
-    from sdmission.analysis.optimise import core as opt
+    from sdmission.analysis import optimise as opt
     from sdmission.scenario.load import dump_yaml
 
     data = scn.merged_dict()
@@ -224,7 +210,8 @@ def written_scenario(scn: Scenario, problem: opt.OptimisationProblem, x: np.ndar
 
 
 def run(args: argparse.Namespace) -> int:
-    from sdmission.analysis.optimise import core as opt
+    from sdmission.analysis import optimise as opt
+    from sdmission.report.optimise import plot_convergence, plot_pareto
     from sdmission.report.save import save_figure
 
     settings = settings_of(args)
@@ -242,9 +229,9 @@ def run(args: argparse.Namespace) -> int:
     atomic_write_text(scen_file, written_scenario(scn, problem, result.best.x, scen_file, command))
     atomic_write_text(out / "report.json", json.dumps(rep, indent=2, allow_nan=True))
     atomic_write_text(out / "report.md", opt.report_markdown(rep, scn.name))
-    save_figure(opt.plot_convergence(result), out / "convergence.png")
+    save_figure(plot_convergence(result), out / "convergence.png")
     if result.pareto and problem.spec.pareto is not None:
-        save_figure(opt.plot_pareto(result, problem.spec.pareto), out / "pareto.png")
+        save_figure(plot_pareto(result, problem.spec.pareto), out / "pareto.png")
     print(opt.report_markdown(rep, scn.name))
     print(f"wrote {scen_file}, {out / 'report.md'}, {out / 'report.json'} and plots in {out}")
     return EXIT_FEASIBLE if result.feasible else EXIT_INFEASIBLE

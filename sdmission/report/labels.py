@@ -36,6 +36,13 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "var.captured_co2": ("Captured CO₂", "Afgevangen CO₂"),
     "var.private_investment": ("Private investment", "Private investeringen"),
     # --- clusters (Klimaatakkoord industrial clusters) -----------------------------------------------
+    "sector.iron_steel": ("Iron and steel", "IJzer en staal"),
+    "sector.ammonia": ("Ammonia and fertiliser", "Ammoniak en kunstmest"),
+    "sector.refining": ("Refining", "Raffinaderijen"),
+    "sector.hvc": ("Steam crackers (HVC)", "Kraakinstallaties (HVC)"),
+    "sector.other_chemicals": ("Other chemicals", "Overige chemie"),
+    "sector.minerals": ("Non-metallic minerals", "Niet-metaalhoudende mineralen"),
+    "sector.other_industry": ("Food, paper and other industry", "Voedings-, papier- en overige industrie"),
     "cluster.Rotterdam_Moerdijk": ("Rotterdam-Moerdijk", "Rotterdam-Moerdijk"),
     "cluster.Noordzeekanaalgebied": ("North Sea Canal area", "Noordzeekanaalgebied"),
     "cluster.Zeeland_West_Brabant": ("Zeeland-West-Brabant", "Zeeland-West-Brabant"),
@@ -89,6 +96,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "title.comparison": ("Scenario comparison", "Vergelijking van scenario's"),
     "title.wedges": ("Industry emissions", "Emissies industrie"),
     "title.by_cluster": ("By cluster", "Per cluster"),
+    "title.by_sector": ("By sector", "Per sector"),
     "title.by_route": ("By route", "Per route"),
     "title.innovation": ("Innovation system", "Innovatiesysteem"),
     "title.cost": ("Public cost by instrument", "Publieke kosten per instrument"),
@@ -123,7 +131,7 @@ def check_lang(lang: str) -> Lang:
     """Return ``lang`` if it is a supported language, else raise a clear error."""
     if lang not in LANGS:
         raise SdmissionError(f"unknown language '{lang}'; allowed: {', '.join(LANGS)}")
-    return lang  # type: ignore[return-value]
+    return lang
 
 
 def text(key: str, lang: str = "en", **fields: object) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from sdmission.errors import InputError, Problem
 from sdmission.io import atomic_write
 
 DPI = 300
@@ -34,3 +35,14 @@ def save_figure(fig: Figure, path: Path | str) -> Path:
 def save_formats(fig: Figure, out_dir: Path | str, stem: str, formats: Sequence[str]) -> list[Path]:
     """Write ``fig`` as ``out_dir/stem.<fmt>`` for each of ``formats``."""
     return [save_figure(fig, Path(out_dir) / f"{stem}.{fmt}") for fmt in formats]
+
+
+def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
+    """``"png,svg"`` (or a sequence) → ``("png", "svg")``; unknown formats raise InputError."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    out = tuple(dict.fromkeys(i.strip().lower().lstrip(".") for i in items if i.strip()))
+    bad = [f for f in out if f not in FORMATS]
+    if bad or not out:
+        raise InputError([Problem(f"unknown figure format(s) {', '.join(bad) or '(none given)'}; "
+                                  f"allowed: {', '.join(FORMATS)}", key="--format")])
+    return out

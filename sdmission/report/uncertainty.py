@@ -7,7 +7,7 @@ safe in tests and on headless machines.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -15,6 +15,9 @@ from matplotlib.figure import Figure
 
 from sdmission.constants import MEMBER, SCENARIO, TIME
 from sdmission.study.targets import TargetSet
+
+if TYPE_CHECKING:
+    from sdmission.analysis.discovery import PrimResult
 
 #: Percentiles drawn by fan charts: outer band, inner band, median.
 FAN_PERCENTILES = (5, 25, 50, 75, 95)
@@ -24,6 +27,11 @@ def fan_quantiles(da: xr.DataArray) -> xr.DataArray:
     """The 5/25/50/75/95 % quantiles over ``member``; dims ``(percentile, …)`` (da's units)."""
     q = da.quantile([p / 100 for p in FAN_PERCENTILES], dim=MEMBER)
     return q.rename(quantile="percentile").assign_coords(percentile=list(FAN_PERCENTILES))
+
+
+def _percentile(q: xr.DataArray, p: int) -> np.ndarray:
+    """The ``p``-th percentile of :func:`fan_quantiles` output over time, shape ``(time,)``."""
+    return np.asarray(q.sel(percentile=p).transpose(TIME).values)
 
 
 def fan_chart(
@@ -55,7 +63,7 @@ def fan_chart(
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     scenarios = [str(s) for s in ds[SCENARIO].values] if SCENARIO in ds.dims else [""]
     colours = [f"C{i}" for i in range(len(scenarios))]
-    for ax, metric in zip(axes, metrics):
+    for ax, metric in zip(axes, metrics, strict=False):  # a grid may have a spare panel
         da = ds[metric]
         extra = [d for d in da.dims if d not in (SCENARIO, MEMBER, TIME)]
         if extra:
@@ -63,12 +71,13 @@ def fan_chart(
                              f"{extra}")
         q = fan_quantiles(da)
         t = np.asarray(ds[TIME].values, dtype=float)
-        for s, colour in zip(scenarios, colours):
+        for s, colour in zip(scenarios, colours, strict=True):
             qs = q.sel({SCENARIO: s}) if s else q
-            get = lambda p: np.asarray(qs.sel(percentile=p).transpose(TIME).values)  # noqa: E731
-            ax.fill_between(t, get(5), get(95), color=colour, alpha=0.15, linewidth=0)
-            ax.fill_between(t, get(25), get(75), color=colour, alpha=0.3, linewidth=0)
-            ax.plot(t, get(50), color=colour, linewidth=1.6, label=s or None)
+            ax.fill_between(t, _percentile(qs, 5), _percentile(qs, 95), color=colour, alpha=0.15,
+                            linewidth=0)
+            ax.fill_between(t, _percentile(qs, 25), _percentile(qs, 75), color=colour, alpha=0.3,
+                            linewidth=0)
+            ax.plot(t, _percentile(qs, 50), color=colour, linewidth=1.6, label=s or None)
         if target_set is not None:
             for tg in target_set.targets:
                 if tg.metric == metric:
@@ -104,7 +113,7 @@ def sobol_bars(indices: xr.Dataset, *, top: int = 15, title: str | None = None) 
     metrics = [str(m) for m in indices["metric"].values]
     fig = Figure(figsize=(6.5 * len(metrics), 0.35 * top + 1.6), layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False).ravel()
-    for ax, m in zip(axes, metrics):
+    for ax, m in zip(axes, metrics, strict=True):
         sub = indices.sel(metric=m)
         st = np.nan_to_num(np.asarray(sub["ST"].values, dtype=float), nan=-1.0)
         order = np.argsort(-st)[:top][::-1]
@@ -127,7 +136,7 @@ def sobol_bars(indices: xr.Dataset, *, top: int = 15, title: str | None = None) 
     return fig
 
 
-def prim_plot(result: Any, *, title: str | None = None) -> Figure:
+def prim_plot(result: PrimResult, *, title: str | None = None) -> Figure:
     """PRIM: the peeling trajectory (coverage vs density) and the chosen box's limits.
 
     Parameters

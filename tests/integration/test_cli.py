@@ -76,11 +76,11 @@ def test_run_batch_engine_message(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_every_shipped_scenario_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`python -m sdmission run` on the project model: one .nc, one CSV and a target table each.
 
-    All seven run on the batch engine (seconds); mission-mix, which sets every lever including a
+    All ten run on the batch engine (seconds); mission-mix, which sets every lever including a
     per-cluster path, is re-run on the PySD reference engine and must agree.
     """
     shipped = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml") if p.stem != "base")
-    assert len(shipped) == 7
+    assert len(shipped) == 10
     assert main(["run", "--scenarios-dir", str(ROOT / "scenarios"), "--out", str(tmp_path),
                  "--engine", "batch"]) == 0
     stdout = capsys.readouterr().out

@@ -139,10 +139,11 @@ def test_extreme_conditions_stay_physical(case: str) -> None:
 def test_extremes_move_the_right_way() -> None:
     base = run()
     hot = run(eu_ets_price=1000.0)
-    # Routes keep some direct emissions (circular 30 %, electrification 30 % process emissions) and
-    # CCS/hydrogen wait for storage and supply, so 1000 EUR/t cuts 2050 emissions by a third or more,
-    # not to zero -- but it must all but end unabated conventional production.
-    assert series(hot, "industry_ghg")[-1] < 0.7 * series(base, "industry_ghg")[-1]
+    # Clean routes carry only their sourced residuals (issue #11), so 1000 EUR/t leaves the capture
+    # residuals, process CO2 of electric routes and exogenous methane: 2050 industry GHG falls to
+    # about a third of baseline (8.5 vs 27.5 Mt; the old aggregate model kept 0.62) and unabated
+    # conventional production all but ends.
+    assert series(hot, "industry_ghg")[-1] < 0.4 * series(base, "industry_ghg")[-1]
     conv = lambda out: series(out, "route_emissions")[-1][:, 0].sum()  # noqa: E731
     assert conv(hot) < 0.15 * conv(base)
     # Strict regulation (standard 0, phase-out 2020) cuts emissions far below baseline.

@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 from sdmission.cli import main
-from sdmission.commands.plot import save_all
+from sdmission.report import save_all
 from sdmission.study.targets import get_target_set
 from tests.unit.test_plots_demo_data import demo_runs
 

@@ -4,31 +4,44 @@ tests/data/models/opt_linear.mdl: industry_ghg = 100 - 0.2 levy - 0.01 subsidy (
 public_cost_total = 0.5 levy + subsidy (MEUR/Year). Abatement costs 2.5 MEUR/Mt by the levy and
 100 MEUR/Mt by the subsidy, so the least-cost path uses the levy up to its bound (150 -> 30 Mt) and
 the subsidy for the rest: in 2030 (target 60 Mt) 1000 MEUR/Year, in 2040 (target 50 Mt) 2000.
+
+Problems are built the way ``python -m sdmission optimise`` builds them: a scenario file with an
+``optimise:`` block, read by :func:`sdmission.scenario.load.load_scenario`, the engine from the
+factory, and :func:`sdmission.analysis.optimise.build_problem` (only the target set is the test's
+own, so that the known answers stay simple).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from sdmission.analysis.optimise import core as opt
+from sdmission.analysis import optimise as opt
 from sdmission.errors import InputError
+from sdmission.model.catalogue import load_catalogue
+from sdmission.model.engines.factory import load_engine
+from sdmission.scenario.load import load_scenario
 from sdmission.study.targets import Target, TargetSet
 
 MDL = Path(__file__).resolve().parents[1] / "data" / "models" / "opt_linear.mdl"
 R = 0.03
 
 
-def _spec(**method) -> opt.OptimiseSpec:
-    return opt.OptimiseSpec.model_validate({
+def _block(**extra: Any) -> dict[str, Any]:
+    """The scenario's ``optimise:`` block; ``method`` entries and other keys override."""
+    method = {"popsize": 6, "maxiter": 15, "seed": 3, **extra.pop("method", {})}
+    return {
         "start": 2025,
         "levers": {"co2_levy_tariff": {"knots": [2030, 2040], "bounds": [0, 150]},
                    "sde_budget": {"knots": [2030, 2040], "bounds": [0, 3000]}},
         "objective": {"discount_rate": R},
-        "method": {"popsize": 6, "maxiter": 15, "seed": 3, **method},
-    })
+        "method": method,
+        **extra,
+    }
 
 
 def _targets(t2030: float = 60.0, t2040: float = 50.0) -> TargetSet:
@@ -40,14 +53,27 @@ def _targets(t2030: float = 60.0, t2040: float = 50.0) -> TargetSet:
 
 @pytest.fixture(scope="module")
 def engine():
-    return opt.get_engine(MDL, "pysd")
+    return load_engine(MDL, "pysd")
 
 
-def _problem(engine, spec=None, targets=None) -> opt.OptimisationProblem:
-    spec = spec or _spec()
-    grid = opt.read_grid(MDL)
-    base = {n: np.interp(grid.times, *opt.model_default_path(MDL, n)) for n in spec.levers}
-    return opt.OptimisationProblem(engine, grid, spec, targets or _targets(), base)
+@pytest.fixture(scope="module")
+def catalogue():
+    return load_catalogue(MDL)
+
+
+@pytest.fixture
+def problem(engine, catalogue, tmp_path):
+    """``problem(targets=None, **block)``: the production construction from a scenario file."""
+
+    def make(targets: TargetSet | None = None, **block: Any) -> opt.OptimisationProblem:
+        path = tmp_path / f"opt-linear-{len(list(tmp_path.iterdir()))}.yaml"
+        # JSON is YAML: the block is written exactly as given
+        path.write_text(f"description: optimiser unit test\nmodel: {json.dumps(str(MDL))}\n"
+                        f"optimise: {json.dumps(_block(**block))}\n")
+        scn = load_scenario(path)
+        return opt.build_problem(scn, scn.blocks["optimise"], catalogue, engine, targets or _targets())
+
+    return make
 
 
 def _weights() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -59,17 +85,18 @@ def _weights() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return years, w30, w40
 
 
-def test_grid_and_default_path():
-    g = opt.read_grid(MDL)
+def test_grid_and_default_path(problem):
+    g = problem().grid
     assert (g.initial, g.final, g.step, g.saveper) == (2015, 2050, 0.25, 1)
+    assert opt.read_grid(MDL) == g  # the .mdl text reader agrees with the catalogue
     x, y = opt.model_default_path(MDL, "co2_levy_tariff")
     assert list(x) == [2015, 2020.99, 2021, 2050] and list(y) == [0, 0, 10, 10]
     with pytest.raises(InputError, match="must be a number or WITH LOOKUP"):
         opt.model_default_path(MDL, "industry_ghg")
 
 
-def test_paths_keep_history_and_hit_knots(engine):
-    p = _problem(engine)
+def test_paths_keep_history_and_hit_knots(problem):
+    p = problem()
     x = np.array([100.0, 120.0, 500.0, 700.0])
     da = p.decode(x)["co2_levy_tariff"].isel(member=0)
     t = da["time"].values
@@ -79,8 +106,8 @@ def test_paths_keep_history_and_hit_knots(engine):
     assert float(da.sel(time=2030.0)) == 100.0 and float(da.sel(time=2050.0)) == 120.0
 
 
-def test_known_answer(engine):
-    p = _problem(engine)
+def test_known_answer(problem):
+    p = problem()
     res = opt.solve(p, progress=None, pareto=False)
     assert res.feasible
     np.testing.assert_allclose(res.best.x, [150, 150, 1000, 2000], rtol=1e-6, atol=1e-4)
@@ -100,17 +127,17 @@ def test_known_answer(engine):
     assert res.n_calls < res.n_evals  # populations went to the engine in batches
 
 
-def test_same_seed_same_answer_and_other_seed_same_optimum(engine):
-    a = opt.solve(_problem(engine, _spec(polish=False)), seed=7, pareto=False)
-    b = opt.solve(_problem(engine, _spec(polish=False)), seed=7, pareto=False)
+def test_same_seed_same_answer_and_other_seed_same_optimum(problem):
+    a = opt.solve(problem(method={"polish": False}), seed=7, pareto=False)
+    b = opt.solve(problem(method={"polish": False}), seed=7, pareto=False)
     assert np.array_equal(a.best.x, b.best.x) and a.history == b.history
-    c = opt.solve(_problem(engine, _spec(polish=False)), seed=8, pareto=False)
+    c = opt.solve(problem(method={"polish": False}), seed=8, pareto=False)
     assert not np.array_equal(a.best.x, c.best.x)
 
 
-def test_infeasible_reports_closest_approach(engine):
+def test_infeasible_reports_closest_approach(problem):
     # at most 100 - 30 - 30 = 40 Mt abatement-limited: 20 Mt in 2030 cannot be reached
-    p = _problem(engine, targets=_targets(t2030=20.0, t2040=50.0))
+    p = problem(_targets(t2030=20.0, t2040=50.0))
     res = opt.solve(p, pareto=False)
     assert not res.feasible
     rep = opt.report_dict(p, res)
@@ -124,13 +151,13 @@ def test_infeasible_reports_closest_approach(engine):
     assert "Infeasible" in md and "each of these is still out of reach: `ind-2030`" in md
 
 
-def test_infeasible_tells_targets_reachable_alone_from_out_of_reach(engine):
+def test_infeasible_tells_targets_reachable_alone_from_out_of_reach(problem):
     # industry <= 45 Mt and >= 80 Mt in 2030: each alone is reachable, together they are not
     targets = TargetSet("conflict", "d", "s", (
         Target("low-2030", "industry_ghg", 2030, 45.0, "<=", "MtCO2/Year", "l", "l"),
         Target("high-2030", "industry_ghg", 2030, 80.0, ">=", "MtCO2/Year", "l", "l"),
     ))
-    p = _problem(engine, targets=targets)
+    p = problem(targets)
     res = opt.solve(p, pareto=False)
     rep = opt.report_dict(p, res)
     assert rep["status"] == "infeasible"
@@ -138,9 +165,8 @@ def test_infeasible_tells_targets_reachable_alone_from_out_of_reach(engine):
     assert "reachable alone but not together with the others: `" in opt.report_markdown(rep)
 
 
-def test_infeasible_problem_still_gets_a_front_without_the_unreachable_target(engine):
-    spec = opt.OptimiseSpec.model_validate({**_spec().model_dump(), "pareto": {"points": 4}})
-    p = _problem(engine, spec, targets=_targets(t2030=20.0, t2040=50.0))
+def test_infeasible_problem_still_gets_a_front_without_the_unreachable_target(problem):
+    p = problem(_targets(t2030=20.0, t2040=50.0), pareto={"points": 4})
     res = opt.solve(p)
     assert not res.feasible and res.pareto_dropped == ["ind-2030"]
     front = res.pareto
@@ -154,9 +180,8 @@ def test_infeasible_problem_still_gets_a_front_without_the_unreachable_target(en
     assert any("without the out-of-reach target(s) ind-2030" in m for m in res.messages)
 
 
-def test_pareto_front_is_monotone(engine):
-    spec = opt.OptimiseSpec.model_validate({**_spec().model_dump(), "pareto": {"points": 4}})
-    p = _problem(engine, spec)
+def test_pareto_front_is_monotone(problem):
+    p = problem(pareto={"points": 4})
     res = opt.solve(p)
     front = res.pareto
     assert len(front) >= 3 and all(s.feasible for s in front)

@@ -7,20 +7,28 @@ effort >= 100 F^-1(p) - 60 (F the factor's distribution): 52 for p = 0.8. Over N
 exact optimum is 100 f_(k) - 60 with f_(k) the k-th smallest sampled factor, k = ceil(p N). A Latin
 hypercube puts exactly one draw in each stratum [(i-1)/N, i/N) of every column, so |u_(k) - p| < 1/N
 and |f_(k) - F^-1(p)| < 0.4/N: the sampled optimum lies within 40/N Mt of 52 (0.625 for N = 64).
+
+Problems are built the way ``python -m sdmission optimise`` builds them: a scenario file (with its
+``uncertainties:`` block, default all), :func:`sdmission.analysis.optimise.scenario_futures` and
+:func:`sdmission.analysis.optimise.build_problem`; only the target set is the test's own.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from sdmission.analysis import ensemble
-from sdmission.analysis.optimise import core as opt
-from sdmission.analysis.uncertainty import load_parameter_table, load_uncertainties
+from sdmission.analysis import optimise as opt
 from sdmission.errors import InputError
+from sdmission.model.catalogue import load_catalogue
+from sdmission.model.engines.factory import load_engine
+from sdmission.scenario.load import Scenario, load_scenario
 from sdmission.study.targets import Target, TargetSet
 
 MDL = Path(__file__).resolve().parents[1] / "data" / "models" / "opt_robust.mdl"
@@ -29,14 +37,15 @@ N = 64
 DE_TOL = 0.05  # Mt: how close DE (tol 1e-4, 40 generations) gets to the constraint boundary
 
 
-def _spec(p: float = 0.8, members: int = N, fseed: int = 1, seed: int = 3) -> opt.OptimiseSpec:
-    return opt.OptimiseSpec.model_validate({
+def _block(p: float = 0.8, members: int = N, fseed: int = 1, seed: int = 3) -> dict[str, Any]:
+    """The scenario's ``optimise:`` block."""
+    return {
         "start": 2025,
         "levers": {"abatement_effort": {"bounds": [0, 100]}},
         "objective": {"discount_rate": R},
         "method": {"popsize": 10, "maxiter": 40, "tol": 1e-4, "seed": seed},
         "robust": {"p": p, "members": members, "sampler": "lhs", "seed": fseed},
-    })
+    }
 
 
 def _targets(threshold: float = 60.0) -> TargetSet:
@@ -46,12 +55,43 @@ def _targets(threshold: float = 60.0) -> TargetSet:
 
 @pytest.fixture(scope="module")
 def engine():
-    return opt.get_engine(MDL, "batch")
+    return load_engine(MDL, "batch")
 
 
 @pytest.fixture(scope="module")
-def table():
-    return load_parameter_table(MDL)
+def catalogue():
+    return load_catalogue(MDL)
+
+
+@pytest.fixture
+def scenario(tmp_path):
+    """``scenario(block, uncertainties=None)``: a scenario file with these blocks, loaded."""
+
+    def make(block: dict[str, Any], uncertainties: dict[str, Any] | None = None) -> Scenario:
+        path = tmp_path / f"opt-robust-{len(list(tmp_path.iterdir()))}.yaml"
+        # JSON is YAML: the blocks are written exactly as given
+        text = f"description: robust optimiser unit test\nmodel: {json.dumps(str(MDL))}\n"
+        if uncertainties is not None:
+            text += f"uncertainties: {json.dumps(uncertainties)}\n"
+        path.write_text(text + f"optimise: {json.dumps(block)}\n")
+        return load_scenario(path)
+
+    return make
+
+
+@pytest.fixture
+def problem(engine, catalogue, scenario):
+    """``problem(block=None, targets=None, uncertainties=None, engine=None)``: the production
+    construction (futures drawn from the scenario's uncertainties, default all)."""
+
+    def make(block: dict[str, Any] | None = None, targets: TargetSet | None = None,
+             uncertainties: dict[str, Any] | None = None, engine_: Any = None) -> opt.OptimisationProblem:
+        scn = scenario(block or _block(), uncertainties)
+        spec = scn.blocks["optimise"]
+        futures = opt.scenario_futures(scn, spec.robust)
+        return opt.build_problem(scn, spec, catalogue, engine_ or engine, targets or _targets(), futures)
+
+    return make
 
 
 class Recorder:
@@ -66,22 +106,13 @@ class Recorder:
         return ds
 
 
-def _problem(engine, table, spec=None, targets=None, block=None) -> opt.OptimisationProblem:
-    spec = spec or _spec()
-    space = load_uncertainties(block or {"defaults": "all"}, None, table)
-    grid = opt.read_grid(MDL)
-    base = {n: np.interp(grid.times, *opt.model_default_path(MDL, n)) for n in spec.levers}
-    return opt.OptimisationProblem(engine, grid, spec, targets or _targets(), base,
-                                   futures=opt.draw_futures(spec.robust, space))
-
-
 def _factors(problem) -> np.ndarray:
     return problem.futures.samples["value"].sel(uncertainty="emission_factor").values
 
 
-def test_known_answer_is_the_p_quantile_of_the_factor(engine, table):
+def test_known_answer_is_the_p_quantile_of_the_factor(engine, problem):
     rec = Recorder(engine)
-    p = _problem(rec, table)
+    p = problem(engine_=rec)
     assert p.futures.n == N and p.futures.k == math.ceil(0.8 * N) == 52
     assert len(p.futures.space) == 2  # defaults: all -> emission_factor and other_sectors_decline
     res = opt.solve(p, pareto=False)
@@ -108,8 +139,8 @@ def test_known_answer_is_the_p_quantile_of_the_factor(engine, table):
     assert len(calls) <= len(res.history) + 3 and max(calls) >= 9 * (N + 1)
 
 
-def test_p_met_agrees_with_the_ensemble_hook(engine, table):
-    p = _problem(engine, table, _spec(p=0.5, members=32))
+def test_p_met_agrees_with_the_ensemble_hook(engine, problem):
+    p = problem(_block(p=0.5, members=32))
     x = np.array([[45.0], [60.0], [75.0]])
     pm = ensemble.probability_met(engine, {**p.fixed_inputs, **p.decode(x)}, p.futures.samples,
                                   p.futures.space, p.target_set)
@@ -120,20 +151,20 @@ def test_p_met_agrees_with_the_ensemble_hook(engine, table):
     assert list(g <= 0) == list(pm.sel(target="ind-2030").values >= 0.5)
 
 
-def test_same_seed_same_answer_other_futures_other_answer(engine, table):
-    a = opt.solve(_problem(engine, table), pareto=False)
-    b = opt.solve(_problem(engine, table), pareto=False)
+def test_same_seed_same_answer_other_futures_other_answer(problem):
+    a = opt.solve(problem(), pareto=False)
+    b = opt.solve(problem(), pareto=False)
     assert np.array_equal(a.best.x, b.best.x) and a.history == b.history
-    c = opt.solve(_problem(engine, table, _spec(fseed=2)), pareto=False)
+    c = opt.solve(problem(_block(fseed=2)), pareto=False)
     assert not np.array_equal(a.best.x, c.best.x)
 
 
-def test_p_one_with_an_impossible_future_is_infeasible(engine, table):
+def test_p_one_with_an_impossible_future_is_infeasible(problem):
     # factor 1.0 or 1.5: the 1.5 futures need 90 Mt of effort against the 60 Mt target... and 150 - 100
     # = 50 > 45 Mt target: out of reach within the bound; the closest approach is effort at its bound
     block = {"parameters": [{"name": "emission_factor", "distribution": "discrete",
                              "values": [1.0, 1.5]}]}
-    p = _problem(engine, table, _spec(p=1.0, members=16), _targets(45.0), block)
+    p = problem(_block(p=1.0, members=16), _targets(45.0), block)
     res = opt.solve(p, pareto=False)
     assert not res.feasible
     assert res.best.x[0] == 100.0 and res.at_bounds == [("abatement_effort", "upper")]
@@ -143,7 +174,7 @@ def test_p_one_with_an_impossible_future_is_infeasible(engine, table):
     assert t["futures_met"] == 8 and t["gap_at_p"] == pytest.approx(5.0, abs=1e-9)
     assert "Infeasible" in opt.report_markdown(rep) and "16 sampled futures (seed 1)" in opt.report_markdown(rep)
     # p = 0.5 over the same futures: half are factor 1.0 (LHS, equal weights) -> effort 55
-    res2 = opt.solve(_problem(engine, table, _spec(p=0.5, members=16), _targets(45.0), block), pareto=False)
+    res2 = opt.solve(problem(_block(p=0.5, members=16), _targets(45.0), block), pareto=False)
     assert res2.feasible and 0 <= res2.best.x[0] - 55.0 <= DE_TOL
 
 
@@ -164,10 +195,9 @@ def test_robust_block_validation(robust, message):
     assert opt.OptimiseSpec.model_validate({**good, "robust": {"p": 0.9}}).robust.members == 64
 
 
-def test_robust_needs_uncertainties_and_futures(engine, table):
+def test_robust_needs_uncertainties_and_futures(engine, catalogue, scenario):
+    scn = scenario(_block(), {})  # an uncertainties: block that selects none
     with pytest.raises(InputError, match="at least one uncertainty"):
-        opt.draw_futures(_spec().robust, load_uncertainties({}, None, table))
-    grid = opt.read_grid(MDL)
-    base = {"abatement_effort": np.zeros(grid.times.size)}
+        opt.scenario_futures(scn, scn.blocks["optimise"].robust)
     with pytest.raises(ValueError, match="futures must be given"):
-        opt.OptimisationProblem(engine, grid, _spec(), _targets(), base)
+        opt.build_problem(scn, scn.blocks["optimise"], catalogue, engine, _targets())

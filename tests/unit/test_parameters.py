@@ -42,10 +42,10 @@ def test_project_parameter_table_is_complete_and_in_sync() -> None:
 
 
 def test_untagged_constant_is_an_error(tmp_path) -> None:
-    text = PROJECT_MODEL.read_text().replace("[parameter] Average economic lifetime by route.", "Average economic lifetime by route.")
+    text = PROJECT_MODEL.read_text().replace("[parameter] Technical lifetime: MIDDEN cards", "Technical lifetime: MIDDEN cards")
     bad = tmp_path / "untagged.mdl"
     bad.write_text(text)
-    with pytest.raises(ModelError, match="route lifetime: constant without a tag"):
+    with pytest.raises(ModelError, match="technology lifetime: constant without a tag"):
         parameter_table(bad)
 
 

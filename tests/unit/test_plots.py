@@ -9,6 +9,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from sdmission import report as plots
 from sdmission.constants import (
     CLUSTERS,
     FUNCTIONS,
@@ -18,7 +19,6 @@ from sdmission.constants import (
     ROUTES,
 )
 from sdmission.errors import InputError, SdmissionError
-from sdmission.report import figures as plots
 from sdmission.report import labels
 from sdmission.study.targets import Target, TargetSet, get_target_set
 from tests.unit.test_plots_demo_data import demo_ensemble, demo_runs
@@ -216,6 +216,21 @@ def test_wedges_stack_to_industry_ghg_with_captured_on_top(runs):
     assert "Conventional (fossil)" in legend and "Non-CO₂ greenhouse gases" in legend
 
 
+def test_wedges_stack_sectors_when_the_results_have_them(runs):
+    """Issue #11: results with ``sector_emissions[sector, route]`` are stacked by sector and route."""
+    ds = runs["mission-mix"].copy()
+    sectors = ["iron_steel", "ammonia", "refining"]
+    co2 = ds["route_emissions"].sum("cluster")
+    ds["sector_emissions"] = xr.concat([co2 * w for w in (0.5, 0.3, 0.2)], dim="sector").assign_coords(sector=sectors)
+    fig = plots.emission_wedges({"mission-mix": ds})
+    by_sector, by_route = panels(fig)
+    gids = {c.get_gid() for c in by_sector.collections if isinstance(c, PolyCollection)}
+    assert {f"stack:{e}" for e in sectors} <= gids
+    assert "By sector" in {by_sector.get_title(loc) for loc in ("left", "center", "right")}
+    top = [ln for ln in by_sector.get_lines() if ln.get_color() == "black"][0]
+    np.testing.assert_allclose(top.get_ydata(), ds["industry_ghg"].values, rtol=1e-12)
+
+
 def test_wedges_draw_one_scenario_only(runs):
     with pytest.raises(InputError, match="one scenario; got 2"):
         plots.emission_wedges(runs)
@@ -254,7 +269,11 @@ def test_public_cost_stack_net_line_and_npv_bars(runs):
                                ds["public_cost_total"].values)
     levy = [c for c in stack.collections if c.get_gid() == "stack:co2_levy:negative"]
     assert levy, "levy revenue is drawn below zero"
-    npv = plots.npv(ds["public_cost"]) / 1000
+    # the bars are the NPV 2025-end at 2.25 %, written out here rather than by the function that draws
+    years = ds["time"].values
+    kept = years[(years >= 2025) & (years == np.round(years))]
+    factor = xr.DataArray(1.0225 ** -(kept - 2025.0), dims="time", coords={"time": kept})
+    npv = (ds["public_cost"].sel(time=kept) * factor).sum("time") / 1000
     for e in INSTRUMENTS:
         (bar,) = by_gid(bars, f"npv:{e}")
         assert bar.get_width() == pytest.approx(float(npv.sel(instrument=e)))

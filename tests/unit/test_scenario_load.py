@@ -145,8 +145,9 @@ def test_shipped_scenarios_validate_against_the_mini_model() -> None:
     """The shipped files use only names, units and limits the mini model mirrors."""
     cat = load_catalogue(MINI)
     names = sorted(p.stem for p in SHIPPED.glob("*.yaml"))
-    assert names == ["base", "baseline", "co2-regulation", "invest-nl", "levy-neutralised",
-                     "mission-mix", "procurement", "topsectors-only"]
+    assert names == ["base", "baseline", "co2-regulation", "ets-high", "ets-low", "invest-nl",
+                     "levy-neutralised", "mission-mix", "other-sectors-on-target", "procurement",
+                     "topsectors-only"]
     for name in names:
         scn = load_scenario(SHIPPED / f"{name}.yaml")
         assert scn.description and scn.sources, name
