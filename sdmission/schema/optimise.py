@@ -39,7 +39,9 @@ class LeverSearch(BaseModel):
         found: list[str] = []  # every problem of the lever at once
         if any(b <= a for a, b in zip(knots, knots[1:], strict=False)):
             found.append(f"knot years must increase (given {list(knots)})")
-        if self.bounds and isinstance(self.bounds[0], tuple) and len(self.bounds) != max(1, len(knots)):
+        if not self.bounds:
+            found.append("bounds must not be empty; give [low, high] or one [low, high] per knot")
+        elif isinstance(self.bounds[0], tuple) and len(self.bounds) != max(1, len(knots)):
             found.append(f"{len(self.bounds)} bound pairs for {len(knots)} knots; give one pair "
                          "for all knots or one per knot")
         else:

@@ -129,3 +129,13 @@ def test_string_errors_never_say_allowed_text() -> None:
     text = "\n".join(map(str, found))
     assert "allowed: text" not in text
     assert "text too short" in text and "allowed: at least 1990" in text
+
+
+def test_empty_bounds_found_by_the_fuzzer() -> None:
+    """``bounds: []`` was an IndexError (exit 3); found by tests/security/test_fuzz_readers.py."""
+    from pydantic import ValidationError
+
+    from sdmission.schema.optimise import LeverSearch
+
+    with pytest.raises(ValidationError, match="bounds must not be empty"):
+        LeverSearch.model_validate({"knots": [], "bounds": []})
