@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from sdmission.model.engines import load_engine
+from sdmission.model.engines.factory import load_engine
 from tests.conftest import PROJECT_MODEL
 
 ROOT = Path(__file__).resolve().parents[2]
