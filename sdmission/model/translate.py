@@ -64,7 +64,18 @@ def cached_copy(mdl_path: Path | str) -> Path:
     dst = model_cache_folder(model.digest) / src.name
     if not dst.exists():
         atomic_write_bytes(dst, model.data, mode=0o600)
+    # GET DIRECT/XLS data files are read relative to the model: copy its data files beside the copy.
+    # A changed data file replaces its stale copy (PySD reads data when a model is loaded).
+    for data in src.parent.iterdir():
+        if data.suffix.lower() not in _DATA_SUFFIXES or not data.is_file():
+            continue
+        target = dst.parent / data.name
+        if not target.exists() or target.read_bytes() != data.read_bytes():
+            atomic_write_bytes(target, data.read_bytes(), mode=0o600)
     return dst
+
+
+_DATA_SUFFIXES = (".csv", ".tab", ".xls", ".xlsx", ".xlsm", ".ods")
 
 
 def _check_names(abstract: Any, mdl_path: Path) -> None:
@@ -136,8 +147,7 @@ def _verified(py: Path) -> bool:
 def translated_py(mdl_path: Path | str) -> Path:
     """Path of the neutralised, verified PySD module of this model, translating it on first use."""
     path = Path(mdl_path)
-    model = source.read(path)
-    folder = model_cache_folder(model.digest)
+    folder = cached_copy(path).parent  # with the model's data files beside it (GET DIRECT/XLS)
     py = folder / f"pysd-{pysd.__version__}-safe{SAFE_VERSION}.py"
     if _verified(py):
         return py

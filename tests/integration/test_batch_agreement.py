@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -107,3 +108,38 @@ def test_project_model_random_draw_agrees_with_pysd(project_model_path: Path) ->
     ds = engine.run(inputs)
     names = list(engine.variables)
     _assert_agree(ds, 1, pysd_run(project_model_path, member_params(inputs, 1), names), names)
+
+
+# -- the compiled (numba) path equals the numpy path ---------------------------------------------
+COMPILED = ["fn_arith.mdl", "fn_lookup.mdl"]
+
+
+def _assert_same(a: xr.Dataset, b: xr.Dataset) -> None:
+    np.testing.assert_allclose(a[TIME].values, b[TIME].values, rtol=0, atol=0)
+    bad = {n: d for n in a.data_vars if not (d := max_rel_diff(b[n].values, a[n].values)) <= RTOL}
+    assert not bad, f"compiled differs from numpy (max rel diff): {bad}"
+
+
+@pytest.mark.parametrize("model", COMPILED)
+def test_compiled_equals_numpy_defaults_and_members(model: str) -> None:
+    engine = BatchEngine(MODELS / model)
+    _assert_same(engine.run(), engine.compiled().run())
+    inputs = _random_constants(engine, 3, seed=11, spread=0.2)
+    _assert_same(engine.run(inputs), engine.compiled().run(inputs))
+
+
+def test_compiled_time_path_input_equals_numpy() -> None:
+    engine = BatchEngine(MODELS / "fn_lookup.mdl")
+    grid = np.arange(2000.0, 2032.0 + 0.25, 0.5)
+    inputs = {"price_path": xr.DataArray(np.stack([30 + grid * 0, 50 - 0.5 * (grid - 2000)]),
+                                         dims=[MEMBER, TIME], coords={TIME: grid})}
+    _assert_same(engine.run(inputs), engine.compiled().run(inputs))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("SDMISSION_TEST_COMPILED_PROJECT"),
+                    reason="compiles the project model from cold (minutes on 2 cores); "
+                           "set SDMISSION_TEST_COMPILED_PROJECT=1 (benchmarks/bench_batch.py checks it too)")
+def test_project_model_compiled_equals_numpy(project_model_path: Path) -> None:
+    engine = BatchEngine(project_model_path)
+    _assert_same(engine.run(), engine.compiled().run())

@@ -221,7 +221,7 @@ def test_stays_physical_across_the_parameter_ranges() -> None:
             inputs[r.name] = xr.DataArray(
                 np.repeat(base.values[None].astype(float), n, axis=0), dims=["member", *base.dims],
                 coords={d: base.coords[d].values for d in base.dims})
-        inputs[r.name].loc[dict(zip(inputs[r.name].dims[1:], r.element.split(",")))] = draw
+        inputs[r.name].loc[dict(zip(inputs[r.name].dims[1:], r.element.split(","), strict=True))] = draw
     ds = engine.run(inputs, return_vars=_columns())
     for name in ds.data_vars:
         assert np.isfinite(ds[name].values).all(), f"{name} has NaN/inf in some member"

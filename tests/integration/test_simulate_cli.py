@@ -64,7 +64,7 @@ def test_bad_set_reports_every_problem_with_did_you_mean(tmp_path: Path, capsys:
 def test_unsupported_function_with_batch_and_pysd_fallback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     model = str(MODELS / "fn_unsupported.mdl")
     assert main(["simulate", model, "--out", str(tmp_path / "b.nc")]) == 1
-    assert "does not support FORECAST (used by 'forecast_value')" in capsys.readouterr().err
+    assert "does not support GET TIME VALUE (used by 'value_now')" in capsys.readouterr().err
     assert main(["simulate", model, "--engine", "pysd", "--out", str(tmp_path / "p.nc")]) == 0
     with xr.open_dataset(tmp_path / "p.nc") as ds:
-        assert "forecast_value" in ds.data_vars
+        assert "value_now" in ds.data_vars

@@ -82,8 +82,8 @@ def test_lookups_at_and_beyond_their_ends() -> None:
 def test_unsupported_function_names_function_and_variable() -> None:
     with pytest.raises(UnsupportedFunctionError) as info:
         BatchEngine(MODELS / "fn_unsupported.mdl")
-    assert info.value.function == "FORECAST"
-    assert info.value.variable == "forecast_value"
+    assert info.value.function == "GET TIME VALUE"
+    assert info.value.variable == "value_now"
     assert "--engine pysd" in str(info.value)
 
 
@@ -135,3 +135,59 @@ def test_load_engine_factory() -> None:
         load_engine(MODELS / "fn_arith.mdl", "fast")
     with pytest.raises(ModelError, match="not found"):
         load_engine(MODELS / "missing.mdl")
+
+
+CONTROL_EXPRESSIONS = """{UTF-8}
+base = 3 ~ Widget ~ |
+growth = base * 0.1 + offset ~ 1/Month ~ a constant expression of constants |
+offset = 0.05 ~ 1/Month ~ |
+stock = INTEG(stock * growth, base) ~ Widget ~ |
+INITIAL TIME = 2 ~ Month ~ |
+FINAL TIME = INITIAL TIME + horizon ~ Month ~ |
+horizon = 10 ~ Month ~ |
+TIME STEP = 0.25 ~ Month ~ |
+SAVEPER = TIME STEP * 2 ~ Month ~ |
+"""
+
+
+def test_control_variables_and_constants_as_expressions(tmp_path: Path) -> None:
+    """SAVEPER = TIME STEP * 2, FINAL TIME = INITIAL TIME + horizon, constants of constants."""
+    from sdmission.model.engines.batch.crosscheck import max_rel_diff, pysd_run
+
+    mdl = tmp_path / "control.mdl"
+    mdl.write_text(CONTROL_EXPRESSIONS)
+    engine = BatchEngine(mdl)
+    ds = engine.run()
+    np.testing.assert_allclose(ds[TIME].values, np.arange(2.0, 12.0 + 0.25, 0.5))
+    ref = pysd_run(mdl, {}, ["stock", "growth"])
+    np.testing.assert_allclose(ds[TIME].values, ref["__time__"])
+    assert max_rel_diff(ds["stock"].isel({MEMBER: 0}).values, ref["stock"]) <= 1e-9
+    assert float(ds["growth"].isel({MEMBER: 0, TIME: 0})) == pytest.approx(0.35)
+
+
+def test_time_dependent_final_time_is_refused_clearly(tmp_path: Path) -> None:
+    mdl = tmp_path / "dyn.mdl"
+    mdl.write_text(CONTROL_EXPRESSIONS.replace("INITIAL TIME + horizon", "IF THEN ELSE(Time > 5, Time, 20)"))
+    with pytest.raises(UnsupportedFunctionError) as info:
+        BatchEngine(mdl)
+    assert info.value.variable == "final_time"
+
+
+def test_external_data_files_are_hashed_into_the_ir(tmp_path: Path) -> None:
+    """GET XLS LOOKUPS read at compile time; a changed data file invalidates the cached IR."""
+    from sdmission.model.engines.batch.engine import _externals_unchanged
+
+    src = MODELS.parent / "test-models" / "tests" / "get_lookups_subset"
+    folder = tmp_path / "m"
+    shutil.copytree(src, folder)
+    model = load_ir(folder / "test_get_lookups_subset.mdl")
+    assert [name for name, _ in model.externals] == ["input.xls"]
+    assert _externals_unchanged(model, folder)
+    (folder / "input.xls").write_bytes((folder / "input.xls").read_bytes() + b"\0")
+    assert not _externals_unchanged(model, folder)
+    assert _externals_unchanged(model, src)  # checked against the files next to the model loaded
+
+
+def test_compiled_path_refuses_what_it_does_not_compile(stateful: BatchEngine) -> None:
+    with pytest.raises(UnsupportedFunctionError, match="compiled path"):
+        stateful.compiled().run()

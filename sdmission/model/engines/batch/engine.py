@@ -10,6 +10,7 @@ import difflib
 import hashlib
 import pickle
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from sdmission.model.engines.batch.compiler import compile_model
 from sdmission.model.hashing import model_hash
 
 # Bump when the IR or the generated code changes meaning: old cache entries are then ignored.
-IR_VERSION = "4"
+IR_VERSION = "7"
 # PySD's relative precision for the final time and save times (pysd.py_backend.components.Time).
 RPREC = 1e-5
 
@@ -45,13 +46,22 @@ def load_ir(mdl_path: Path | str) -> ir.ModelIR:
     if data is not None:
         try:
             model = pickle.loads(data)  # noqa: S301 - signed by us with the per-user key
-            if isinstance(model, ir.ModelIR) and model.source_hash == digest:
+            if isinstance(model, ir.ModelIR) and model.source_hash == digest and _externals_unchanged(model, path.parent):
                 return model
         except Exception:  # noqa: BLE001 - a corrupt cache entry is rebuilt, never trusted
             pass
     model = compile_model(path, digest)
     write_signed(cached, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
     return model
+
+
+def _externals_unchanged(model: ir.ModelIR, root: Path) -> bool:
+    """The data files next to the model still have the hashes recorded in the IR at compile time."""
+    for name, digest in model.externals:
+        p = root / name
+        if not p.is_file() or hashlib.sha256(p.read_bytes()).hexdigest() != digest:
+            return False
+    return True
 
 
 def time_grid(t0: float, dt: float, final: float, saveper: float) -> tuple[np.ndarray, list[bool], np.ndarray]:
@@ -81,7 +91,7 @@ def time_grid(t0: float, dt: float, final: float, saveper: float) -> tuple[np.nd
     prec = dt * RPREC
     flags = [((tt - t0) % saveper < prec) or ((-(tt - t0)) % saveper < prec) for tt in times]
     digits = -int(np.log10(dt * RPREC))
-    saved = np.round(np.asarray([tt for tt, f in zip(times, flags) if f]), digits)
+    saved = np.round(np.asarray([tt for tt, f in zip(times, flags, strict=True) if f]), digits)
     return np.asarray(times, dtype=float), flags, saved
 
 
@@ -101,19 +111,23 @@ class BatchEngine:
         self.model = load_ir(self.path)
         self._fns: dict[codegen.Plan, tuple[Any, dict[str, int]]] = {}
         self._stateful = codegen.stateful_names(self.model)
-        self._controls = {n: self._control_value(n) for n in ("initial_time", "final_time", "time_step", "saveper")}
+        self._compiled: CompiledEngine | None = None
+        self._controls = self._control_values()
 
     # -- model facts ------------------------------------------------------------------------------
-    def _control_value(self, name: str) -> float:
-        var = self.model.variables.get(name)
-        if var is None or len(var.components) != 1 or not isinstance(var.components[0].expr, ir.Num):
-            raise ModelError(f"{self.path}: control variable '{name}' must be a number for the batch engine")
-        return var.components[0].expr.value
+    def _control_values(self) -> dict[str, float]:
+        """INITIAL TIME, FINAL TIME, TIME STEP, SAVEPER: numbers or expressions of constants."""
+        names = ("initial_time", "final_time", "time_step", "saveper")
+        missing = [n for n in names if n not in self.model.variables]
+        if missing:
+            raise ModelError(f"{self.path}: control variables missing: {', '.join(missing)}")
+        values = codegen.constant_values(self.model, names)
+        return {n: float(np.asarray(values[n]).reshape(-1)[0]) for n in names}
 
     @property
     def variables(self) -> tuple[str, ...]:
         """Python names of every variable a run can return (not control variables or lookups)."""
-        return tuple(n for n, v in self.model.variables.items() if not v.control)
+        return tuple(n for n, v in self.model.variables.items() if not (v.control or v.internal))
 
     @property
     def constants(self) -> tuple[str, ...]:
@@ -188,6 +202,59 @@ class BatchEngine:
         n = da.sizes[MEMBER] if MEMBER in da.dims else None
         return arr, has_time, n
 
+    def _setup(self, inputs: Mapping[str, xr.DataArray] | None, return_vars: Sequence[str] | None,
+               final_time: float | None) -> _Setup:
+        """Grid, prepared input arrays and the plan of one run (shared by numpy and compiled)."""
+        c = self._controls
+        final = float(final_time) if final_time is not None else c["final_time"]
+        grid, flags, saved = time_grid(c["initial_time"], c["time_step"], final, c["saveper"])
+        const_in: set[str] = set()
+        time_in: set[str] = set()
+        arrays: dict[str, Any] = {"__dt__": c["time_step"]}
+        n_members: int | None = None
+        member_coord: Any = None
+        for raw, da in (inputs or {}).items():
+            name = self.resolve(raw)
+            var = self.model.variables[name]
+            if var.control:
+                raise ModelError(f"'{name}' is a control variable; use final_time for FINAL TIME")
+            if name in self._stateful:
+                raise ModelError(f"'{name}' is a {self._stateful[name]} variable and cannot be set")
+            arr, has_time, n = self._prepare(name, da, grid)
+            if n is not None:
+                if n_members is not None and n != n_members:
+                    raise ModelError(f"inputs disagree on the number of members ({n_members} vs {n})")
+                n_members = n
+                if member_coord is None and MEMBER in da.coords:
+                    member_coord = da.coords[MEMBER].values
+            (time_in if has_time else const_in).add(name)
+            arrays[name] = arr
+        if final_time is not None:
+            const_in.add("final_time")
+            arrays["final_time"] = np.full((1,), final)
+        outputs = self.variables if return_vars is None else tuple(self.resolve(v) for v in return_vars)
+        bad = [v for v in outputs if self.model.variables[v].control or self.model.variables[v].internal]
+        if bad:
+            raise ModelError(f"control variables cannot be returned: {bad}")
+        plan = codegen.Plan(frozenset(const_in), frozenset(time_in), tuple(outputs))
+        return _Setup(grid, flags, saved, arrays, plan, n_members or 1, member_coord)
+
+    def _dataset(self, setup: _Setup, result: Mapping[str, np.ndarray]) -> xr.Dataset:
+        n, saved = setup.n, setup.saved
+        coords: dict[str, Any] = {
+            MEMBER: setup.member_coord if setup.member_coord is not None else np.arange(n),
+            TIME: saved,
+        }
+        data: dict[str, Any] = {}
+        for name in setup.plan.outputs:
+            var = self.model.variables[name]
+            full = (len(saved), n) + self.model.shape(var.dims)
+            a = np.moveaxis(np.broadcast_to(result[name], full), 1, 0)
+            data[name] = ((MEMBER, TIME, *var.dims), a)
+            for d in var.dims:
+                coords.setdefault(d, list(self.model.subscripts[d]))
+        return xr.Dataset(data, coords=coords)
+
     def run(
         self,
         inputs: Mapping[str, xr.DataArray] | None = None,
@@ -212,54 +279,111 @@ class BatchEngine:
         xr.Dataset
             Dims ``(member, time, <subscripts>)``, time on the SAVEPER grid.
         """
-        inputs = dict(inputs or {})
-        c = self._controls
-        final = float(final_time) if final_time is not None else c["final_time"]
-        grid, flags, saved = time_grid(c["initial_time"], c["time_step"], final, c["saveper"])
-        const_in: set[str] = set()
-        time_in: set[str] = set()
-        arrays: dict[str, Any] = {"__dt__": c["time_step"]}
-        n_members: int | None = None
-        member_coord: Any = None
-        for raw, da in inputs.items():
-            name = self.resolve(raw)
-            var = self.model.variables[name]
-            if var.control:
-                raise ModelError(f"'{name}' is a control variable; use final_time for FINAL TIME")
-            if name in self._stateful:
-                raise ModelError(f"'{name}' is a {self._stateful[name]} variable and cannot be set")
-            arr, has_time, n = self._prepare(name, da, grid)
-            if n is not None:
-                if n_members is not None and n != n_members:
-                    raise ModelError(f"inputs disagree on the number of members ({n_members} vs {n})")
-                n_members = n
-                if member_coord is None and MEMBER in da.coords:
-                    member_coord = da.coords[MEMBER].values
-            (time_in if has_time else const_in).add(name)
-            arrays[name] = arr
-        if final_time is not None:
-            const_in.add("final_time")
-            arrays["final_time"] = np.full((1,), final)
-        N = n_members or 1
-        outputs = self.variables if return_vars is None else tuple(self.resolve(v) for v in return_vars)
-        bad = [v for v in outputs if self.model.variables[v].control]
-        if bad:
-            raise ModelError(f"control variables cannot be returned: {bad}")
-        plan = codegen.Plan(frozenset(const_in), frozenset(time_in), tuple(outputs))
-        fn, _ = self._function(plan)
+        setup = self._setup(inputs, return_vars, final_time)
+        fn, _ = self._function(setup.plan)
         with np.errstate(all="ignore"):
-            result = fn(N, grid, flags, arrays)
-        coords: dict[str, Any] = {
-            MEMBER: member_coord if member_coord is not None else np.arange(N),
-            TIME: saved,
-        }
-        data: dict[str, Any] = {}
-        for name in outputs:
-            var = self.model.variables[name]
-            a = result[name]
-            full = (len(saved), N) + self.model.shape(var.dims)
-            a = np.moveaxis(np.broadcast_to(a, full), 1, 0)
-            data[name] = ((MEMBER, TIME, *var.dims), a)
-            for d in var.dims:
-                coords.setdefault(d, list(self.model.subscripts[d]))
-        return xr.Dataset(data, coords=coords)
+            result = fn(setup.n, setup.grid, setup.flags, setup.arrays)
+        return self._dataset(setup, result)
+
+    def compiled(self) -> CompiledEngine:
+        """The same model on the compiled (numba) path: same inputs, same results (rtol 1e-9)."""
+        if self._compiled is None:
+            self._compiled = CompiledEngine(self)
+        return self._compiled
+
+
+@dataclass(frozen=True)
+class _Setup:
+    grid: np.ndarray
+    flags: list[bool]
+    saved: np.ndarray
+    arrays: dict[str, Any]
+    plan: codegen.Plan
+    n: int
+    member_coord: Any
+
+
+class CompiledEngine:
+    """``BatchEngine`` on the compiled path (``compiled.py``); implements the same ``run``.
+
+    The compiled function takes every literal constant as an input (so drawing constants for an
+    ensemble needs no new compile); a new set of returned variables or time-path inputs compiles
+    once more (seconds, then cached on disk).
+    """
+
+    name = "compiled"
+
+    def __init__(self, batch: BatchEngine):
+        self.batch = batch
+        self.literals = tuple(batch.constants)
+        self.defaults = codegen.constant_values(batch.model, self.literals) if self.literals else {}
+        self._fns: dict[tuple[frozenset[str], frozenset[str], tuple[()]], Any] = {}
+        self.compile_seconds: dict[tuple[str, ...], float] = {}
+
+    def function(self, plan: codegen.Plan) -> Any:
+        """The compiled function of this plan (generated, compiled or loaded from the disk cache)."""
+        from sdmission.model.engines.batch.compiled import CompiledFunction
+
+        key = (plan.const_inputs - frozenset(self.literals), plan.time_inputs, ())
+        if key not in self._fns:
+            gen_plan = codegen.Plan(plan.const_inputs, plan.time_inputs, ())
+            self._fns[key] = CompiledFunction(self.batch.model, gen_plan, self.literals)
+        return self._fns[key]
+
+    def run(
+        self,
+        inputs: Mapping[str, xr.DataArray] | None = None,
+        *,
+        return_vars: Sequence[str] | None = None,
+        final_time: float | None = None,
+    ) -> xr.Dataset:
+        """Simulate; see ``BatchEngine.run``."""
+        b = self.batch
+        setup = b._setup(inputs, return_vars, final_time)
+        fn = self.function(setup.plan)
+        lay = fn.layout
+        T, n = len(setup.grid), setup.n
+        rows = n if any(np.shape(setup.arrays[k])[0] > 1 for k in setup.plan.const_inputs) else 1
+        cin = np.empty((rows, lay.nc))
+        for name, off in lay.cin.items():
+            size = int(np.prod(b.model.shape(b.model.variables[name].dims)))
+            value = setup.arrays[name] if name in setup.arrays else self.defaults[name]
+            value = np.asarray(value, dtype=float).reshape(np.shape(value)[0], -1) if size else value
+            cin[:, off:off + size] = np.broadcast_to(value, (rows, size))
+        trows = max((np.shape(setup.arrays[k])[1] for k in setup.plan.time_inputs), default=1)
+        tin = np.empty((T, trows, lay.nt))
+        for name, off in lay.tin.items():
+            size = int(np.prod(b.model.shape(b.model.variables[name].dims)))
+            value = np.asarray(setup.arrays[name], dtype=float)
+            tin[:, :, off:off + size] = np.broadcast_to(value.reshape(T, value.shape[1], -1), (T, trows, size))
+        ds = np.empty((T, lay.nd))
+        for i, off in lay.ds.items():
+            times, values, shape, method = b.model.data[i]
+            series = codegen_data_at(setup.grid, np.asarray(times), np.asarray(values).reshape(shape), method)
+            ds[:, off:off + series.shape[1]] = series
+        n_save = int(sum(setup.flags))
+        offsets: dict[str, int] = {}
+        save: list[int] = []
+        for name in setup.plan.outputs:
+            offsets[name] = len(save)
+            save += fn.slots[name]
+        out = np.empty((n_save, n, len(save)))
+        with np.errstate(all="ignore"):
+            fn(setup.grid, np.asarray(setup.flags, dtype=np.bool_), float(b._controls["time_step"]),
+               cin, tin, ds, out, np.asarray(save, dtype=np.int64))
+        if fn.compile_seconds is not None:
+            self.compile_seconds.setdefault(setup.plan.outputs, fn.compile_seconds)
+        result = {}
+        for name, off in offsets.items():
+            shape = b.model.shape(b.model.variables[name].dims)
+            size = int(np.prod(shape))
+            result[name] = out[:, :, off:off + size].reshape((n_save, n) + shape)
+        return b._dataset(setup, result)
+
+
+def codegen_data_at(grid: np.ndarray, times: np.ndarray, values: np.ndarray, method: str) -> np.ndarray:
+    """A data series on the integration grid, ``(T, elements)``, with PySD's interpolation rules."""
+    namespace: dict[str, Any] = {}
+    exec(compile(codegen.PRELUDE, "<prelude>", "exec"), namespace)  # noqa: S102 - our own helpers
+    out = namespace["_data_at"](grid.reshape(len(grid), 1), times, values, method)
+    return np.asarray(out).reshape(len(grid), -1)

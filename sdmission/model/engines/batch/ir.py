@@ -81,6 +81,7 @@ class Reduce:
     fn: str
     arg: Node
     naxes: int
+    labels: tuple[str, ...] = ()  # the ``!`` labels summed over (the last ``naxes`` of arg's layout)
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,28 @@ class Lookup:
     x: Node
 
 
-Node = Num | ArrayLit | TimeRef | Ref | StRef | Op | Call | Reduce | Lookup
+@dataclass(frozen=True)
+class LookupN:
+    """Subscripted lookup: per element its own table. ``ids`` gives, over the enclosing layout,
+    the flat element number of the table to use (a reference to the lookup's id variable);
+    ``ModelIR.lookup_groups[group][id]`` is that element's index into ``ModelIR.tables``."""
 
-StatefulKind = Literal["integ", "smooth", "delay", "delay_fixed", "trend", "initial", "sample_if_true"]
+    group: int
+    ids: Node
+    x: Node
+
+
+@dataclass(frozen=True)
+class DataSeries:
+    """A data variable (GET … DATA) over the enclosing layout: ``ModelIR.data[index]``."""
+
+    index: int
+
+
+Node = Num | ArrayLit | TimeRef | Ref | StRef | Op | Call | Reduce | Lookup | LookupN | DataSeries
+
+StatefulKind = Literal["integ", "integ_nonneg", "smooth", "delay", "delay_n", "delay_fixed", "trend", "initial", "sample_if_true",
+                       "forecast", "active_initial"]
 
 
 @dataclass(frozen=True)
@@ -137,6 +157,7 @@ class Component:
     index: tuple[tuple, ...]
     layout: tuple[str, ...]
     expr: Node
+    mask: int | None = None  # ``:EXCEPT:``: ``ModelIR.arrays`` index, 1 where the equation applies
 
 
 @dataclass(frozen=True)
@@ -166,6 +187,7 @@ class Variable:
     constant: bool = False
     control: bool = False
     limits: tuple[float | None, float | None] = (None, None)
+    internal: bool = False  # e.g. the element numbers of a subscripted lookup: never returned
 
 
 @dataclass(frozen=True)
@@ -179,6 +201,11 @@ class ModelIR:
     subscripts: dict[str, tuple[str, ...]]
     arrays: tuple[tuple[tuple[int, ...], tuple[float, ...]], ...] = ()
     named_lookups: frozenset[str] = field(default_factory=frozenset)
+    lookup_groups: tuple[tuple[int, ...], ...] = ()
+    # (times, flat values, shape (Td, *layout), method) of each data series
+    data: tuple[tuple[tuple[float, ...], tuple[float, ...], tuple[int, ...], str], ...] = ()
+    # (name relative to the model's folder, sha256) of every data file read at compile time
+    externals: tuple[tuple[str, str], ...] = ()
 
     def label_size(self, label: str) -> int:
         """Number of elements behind a layout label (``route``, ``clean route``, ``route!``)."""
