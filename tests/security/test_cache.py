@@ -208,3 +208,27 @@ def test_full_disk_during_translation_is_a_clear_error(fresh: Path, tmp_path: Pa
     monkeypatch.setattr(translate, "atomic_write_bytes", real)
     code, err = _simulate(tmp_path, "pysd", capsys)
     assert code == 0, err
+
+
+def test_a_tampered_compiled_module_is_rewritten(fresh: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The numba path imports its module from the cache: only when it is the code just generated."""
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom sdmission.model.engines.factory import load_engine\n"
+              "load_engine(sys.argv[1], 'batch').compiled().run()\n")
+    env = {**os.environ, "SDMISSION_CACHE": str(fresh)}
+    first = subprocess.run([sys.executable, "-c", script, str(MODEL)], env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=600, check=False)
+    assert first.returncode == 0, first.stderr
+    module = next(fresh.glob("*/compiled-*.py"))
+    assert stat.S_IMODE(module.stat().st_mode) == 0o600
+    good = module.read_bytes()
+    module.write_bytes(good + f"\n__import__('pathlib').Path('{SENTINEL}').touch()\n".encode())
+    second = subprocess.run([sys.executable, "-c", script, str(MODEL)], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert second.returncode == 0, second.stderr
+    assert "rewriting it" in second.stderr
+    assert not (tmp_path / SENTINEL).exists()
+    assert module.read_bytes() == good
