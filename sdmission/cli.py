@@ -101,6 +101,35 @@ def split_debug(argv: Sequence[str]) -> tuple[list[str], bool]:
     return [a for i, a in enumerate(args) if not (i < end and a == "--debug")], debug
 
 
+#: Commands whose ``--out`` is a file (with its suffix); every other ``--out`` is a folder.
+OUT_FILES: dict[str, str] = {"simulate": ".nc"}
+
+
+def check_out(args: argparse.Namespace) -> None:
+    """Check ``--out`` before the command does any work (issue #13: found only after simulating)."""
+    from sdmission.io import check_output_file, check_output_folder
+
+    out = getattr(args, "out", None)
+    if out is None:
+        return
+    if args.command in OUT_FILES:
+        check_output_file(out, "--out", OUT_FILES[args.command])
+    else:
+        check_output_folder(out, "--out")
+
+
+def _report(exc: BaseException) -> str:
+    """The one-line cause of a known failure (exit 1), or '' for a real bug (exit 3)."""
+    if isinstance(exc, SdmissionError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None:  # a file the user named or a full disk
+        return f"{exc.filename}: {exc.strerror or exc}"
+    if isinstance(exc, MemoryError):
+        return ("out of memory; the run is larger than this machine can hold (fewer members, "
+                "variables or years)")
+    return ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     rest, debug = split_debug(list(argv) if argv is not None else sys.argv[1:])
@@ -110,18 +139,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INPUT
     try:
+        check_out(args)
         return int(args._run(args))
-    except SdmissionError as exc:
-        if args.debug:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the top-level handler is the one place for this
         if args.debug:
             raise
+        known = _report(exc)
+        if known:
+            print(f"error: {known}", file=sys.stderr)
+            return EXIT_INPUT
         print(
             f"unexpected error: {type(exc).__name__}: {exc}\n(run with --debug for the traceback)",
             file=sys.stderr,

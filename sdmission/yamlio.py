@@ -17,12 +17,19 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, DocumentStartEvent
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+)
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from sdmission.errors import InputError, Problem
 
 MAX_BYTES = 1_048_576  # 1 MiB: a scenario is a page of text; anything bigger is a mistake
+MAX_DEPTH = 32  # nesting of lists and mappings; a scenario needs about 6
+MAX_NODES = 100_000  # scalars, lists and mappings in one file
 _STD = "tag:yaml.org,2002:"
 ALLOWED_TAGS = frozenset(
     {None, "!"} | {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
@@ -55,11 +62,22 @@ def _show_tag(tag: str) -> str:
 
 def _scan(text: str, path: Path) -> list[Problem]:
     problems: list[Problem] = []
-    documents = 0
-    aliases = 0
+    documents = aliases = depth = nodes = 0
     try:
         for event in YAML(typ="safe", pure=True).parse(text):
             line = event.start_mark.line + 1 if event.start_mark else None
+            nodes += 1
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    problems.append(Problem(f"YAML nested too deeply (more than {MAX_DEPTH} levels of "
+                                            "lists and mappings)", path, line))
+                    break
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+            if nodes > MAX_NODES:
+                problems.append(Problem(f"YAML file too large (more than {MAX_NODES} values)", path, line))
+                break
             if isinstance(event, DocumentStartEvent):
                 documents += 1
                 if documents == 2:
@@ -88,7 +106,22 @@ def _scan(text: str, path: Path) -> list[Problem]:
                 )
     except MarkedYAMLError as exc:
         problems.append(_marked(exc, path))
+    except YAMLError as exc:  # e.g. ReaderError: a control character
+        problems.append(Problem(f"invalid YAML: {_reader_text(exc)}", path))
+    except RecursionError:
+        problems.append(Problem("YAML nested too deeply", path))
     return problems
+
+
+def _reader_text(exc: YAMLError) -> str:
+    """A reader error without the file's content (ruamel quotes the offending text)."""
+    character = getattr(exc, "character", None)
+    position = getattr(exc, "position", None)
+    if character is not None:
+        code = ord(character) if isinstance(character, str) else int(character)
+        where = f" at character {position}" if position is not None else ""
+        return f"special character U+{code:04X}{where} is not allowed"
+    return type(exc).__name__
 
 
 def _marked(exc: MarkedYAMLError, path: Path) -> Problem:
@@ -129,6 +162,8 @@ def read_yaml(path: Path | str) -> YamlDoc:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise InputError([Problem(f"file is not UTF-8 text ({exc.reason})", p)]) from exc
+    except OSError as exc:
+        raise InputError([Problem(f"cannot read the file: {exc.strerror or exc}", p)]) from exc
     problems = _scan(text, p)
     if problems:
         raise InputError(problems)
@@ -139,7 +174,9 @@ def read_yaml(path: Path | str) -> YamlDoc:
     except MarkedYAMLError as exc:  # e.g. duplicate keys
         raise InputError([_marked(exc, p)]) from exc
     except YAMLError as exc:
-        raise InputError([Problem(f"invalid YAML: {exc}", p)]) from exc
+        raise InputError([Problem(f"invalid YAML: {_reader_text(exc)}", p)]) from exc
+    except RecursionError as exc:
+        raise InputError([Problem("YAML nested too deeply", p)]) from exc
     lines: dict[KeyPath, int] = {(): 1}
     if node is not None:
         _walk(node, data, (), lines)

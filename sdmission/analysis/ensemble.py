@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import time as _time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import xarray as xr
 
+from sdmission.analysis.chunks import code_versions, data_hash, feed, remove_orphans
 from sdmission.analysis.uncertainty import UNCERTAINTY, UncertaintySpace, engine_inputs
 from sdmission.constants import MEMBER, SCENARIO, TIME
 from sdmission.errors import InputError, ModelError, Problem
@@ -102,12 +104,12 @@ def _engine_for(model_text: bytes, model_sha: str, model_name: str, model_path: 
     if key not in _ENGINES:
         path = Path(model_path)
         if not (path.is_file() and _sha(path.read_bytes()) == model_sha):
-            from sdmission.model.translate import cache_dir
+            from sdmission.model.cache import cache_dir, secure_folder
 
-            path = cache_dir() / "ensemble-models" / model_sha[:16] / model_name
+            folder = secure_folder(cache_dir() / "ensemble-models" / model_sha[:16])
+            path = folder / Path(model_name).name
             if not path.is_file():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write_bytes(path, model_text)
+                atomic_write_bytes(path, model_text, mode=0o600)
         _ENGINES[key] = load_engine(path, engine)
     return _ENGINES[key]
 
@@ -163,34 +165,28 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _feed(h: Any, da: xr.DataArray) -> None:
-    h.update(repr(da.dims).encode())
-    for d in da.dims:
-        if d in da.coords:
-            h.update(np.asarray(da[d].values).astype(str).tobytes())
-    h.update(np.ascontiguousarray(np.asarray(da.values, dtype=float)).tobytes())
-
-
 def chunk_key(model_sha: str, engine: str, scenario: str, inputs: Mapping[str, xr.DataArray],
               return_vars: Sequence[str], final_time: float | None,
               members: Sequence[int]) -> str:
-    """SHA-256 of everything that determines a chunk's results."""
+    """SHA-256 of everything that determines a chunk's results (code versions included)."""
     h = hashlib.sha256()
-    h.update(f"{model_sha}|{engine}|{scenario}|{sorted(return_vars)}|{final_time!r}|".encode())
+    h.update(f"{code_versions()}|{model_sha}|{engine}|{scenario}|{sorted(return_vars)}|"
+             f"{final_time!r}|".encode())
     h.update(np.asarray(members, dtype=np.int64).tobytes())
     for name in sorted(inputs):
         h.update(name.encode())
-        _feed(h, inputs[name])
+        feed(h, inputs[name])
     return h.hexdigest()
 
 
 def _write_chunk(ds: xr.Dataset, path: Path, key: str) -> None:
     from sdmission.study.results import write_netcdf
 
-    write_netcdf(ds.assign_attrs(chunk_key=key), path)
+    write_netcdf(ds.assign_attrs(chunk_key=key, chunk_data_sha256=data_hash(ds)), path)
 
 
 def _read_chunk(path: Path, key: str) -> xr.Dataset | None:
+    """A chunk whose key and data hash both match, else None (recomputed; a forged one with a warning)."""
     if not path.is_file():
         return None
     try:
@@ -198,9 +194,14 @@ def _read_chunk(path: Path, key: str) -> xr.Dataset | None:
             if ds.attrs.get("chunk_key") != key:
                 return None
             out = ds.load()
-    except (OSError, ValueError):  # a truncated or foreign file: recompute it
+    except (OSError, ValueError, RuntimeError):  # a truncated or foreign file: recompute it
         return None
+    stored = out.attrs.pop("chunk_data_sha256", None)
     out.attrs.pop("chunk_key", None)
+    if stored != data_hash(out):
+        print(f"warning: chunk {path} does not match its data hash (changed or damaged); "
+              "recomputing it", file=sys.stderr)
+        return None
     return out
 
 
@@ -320,6 +321,7 @@ def run_ensemble(
     cdir = Path(chunk_dir) if chunk_dir is not None else None
     if cdir is not None:
         cdir.mkdir(parents=True, exist_ok=True)
+        remove_orphans(cdir)
     chunks = _chunks(scenarios, samples, engs, return_vars, chunk_size, cdir, shas)
     results: dict[int, xr.Dataset] = {}
     todo: list[int] = []

@@ -12,6 +12,7 @@ Writes into ``--out`` (default ``results``), with ``NAME`` from ``--name`` (defa
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,6 +49,7 @@ def return_vars(catalogue: Catalogue, target_metrics: Sequence[str]) -> list[str
 
 
 def run(args: argparse.Namespace) -> int:
+    from sdmission import limits
     from sdmission.analysis import ensemble as E
     from sdmission.analysis.uncertainty import sample
     from sdmission.io import atomic_write_csv
@@ -57,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
     if args.members < 1:
         raise InputError([Problem(f"--members must be at least 1 (given {args.members})",
                                   key="--members")])
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", args.name) or ".." in args.name:
+        raise InputError([Problem(f"--name must be a plain file name (letters, digits, '_', '-', "
+                                  f"'.'; no folders), given {args.name!r}", key="--name")])
     settings = settings_of(args)
     out = args.out or settings.results_dir / "ensembles"
     # 1. Scenarios, spaces, targets: every problem before anything runs.
@@ -70,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
     mdl, cat, engine = cases[0].model_path, cases[0].catalogue, cases[0].engine.name
     metrics = list(dict.fromkeys(m for s in scenarios for m in s.target_set.metrics))
     rvars = return_vars(cat, metrics)
+    limits.require(limits.check_ensemble(
+        len(scenarios), args.members, len(rvars), len(cat.time_grid(cases[0].final_time)),
+        max(len(s.space) for s in scenarios)))
     # 2. Futures (common random numbers across scenarios) and the runs.
     samples = sample({s.name: s.space for s in scenarios}, args.members, args.sampler, args.seed)
     print(f"ensemble '{args.name}': {len(scenarios)} scenario(s) x {args.members} members, "

@@ -124,7 +124,50 @@ def check_optimise(scn: Scenario, catalogue: Catalogue) -> list[Problem]:
             opt_futures(scn, spec)
         except InputError as exc:
             problems += exc.problems
-    return problems + _lever_problems(scn, catalogue, spec)
+        problems += _robust_size(scn, catalogue, spec)
+    return problems + _lever_problems(scn, catalogue, spec) + _horizon_problems(scn, catalogue, spec)
+
+
+def _horizon_problems(scn: Scenario, catalogue: Catalogue, spec: opt.OptimiseSpec) -> list[Problem]:
+    """Start, knots and windows must lie within the run's years (else the objective is always 0)."""
+    if not catalogue.time:
+        return []
+    t0 = catalogue.time["initial_time"]
+    t1 = catalogue.time["final_time"] if scn.final_time is None else scn.final_time
+    file, line = scn.where("optimise")
+    allowed = f"allowed: years {t0:g} to {t1:g}"
+    problems: list[Problem] = []
+    if not t0 <= spec.start < t1:
+        problems.append(Problem(f"start {spec.start} is outside the run ({allowed})", file, line,
+                                "optimise.start"))
+    for name, lev in spec.levers.items():
+        late = [k for k in lev.knots or () if not t0 <= k <= t1]
+        if late:
+            problems.append(Problem(f"knots {late} are outside the run ({allowed})", file, line,
+                                    f"optimise.levers.{name}.knots"))
+    windows = (("optimise.objective.window", spec.objective.window),
+               ("optimise.pareto.window", spec.pareto.window if spec.pareto else None))
+    for key, window in windows:
+        if window is not None and (window[1] < t0 or window[0] > t1):
+            problems.append(Problem(f"window [{window[0]}, {window[1]}] holds no year of the run "
+                                    f"({allowed})", file, line, key))
+    return problems
+
+
+def _robust_size(scn: Scenario, catalogue: Catalogue, spec: opt.OptimiseSpec) -> list[Problem]:
+    """Memory of one robust generation (:func:`sdmission.limits.check_robust`), before any run."""
+    from sdmission import limits
+
+    if spec.robust is None or not catalogue.time:
+        return []
+    tm = catalogue.time
+    t1 = tm["final_time"] if scn.final_time is None else scn.final_time
+    times = limits.n_steps(tm["initial_time"], t1, tm["time_step"]) + 1
+    if not times <= limits.MAX_STEPS:
+        return []  # the horizon check reports it
+    decisions = sum(max(1, len(lev.knots or ())) for lev in spec.levers.values())
+    return limits.check_robust(spec.method.popsize, decisions, spec.robust.members, int(times),
+                               len(catalogue), file=scn.file)
 
 
 def optimisation_problem(case: Case) -> opt.OptimisationProblem:

@@ -118,12 +118,31 @@ def simulate(model_path: Path, engine: str, sets: dict[str, float], final_time: 
     return ds
 
 
+def _check_size(model_path: Path, final_time: float | None) -> None:
+    """Horizon and memory limits (:mod:`sdmission.limits`) before the model is translated or run."""
+    from sdmission import limits
+    from sdmission.model import source
+
+    model = source.read(model_path)
+    grid = model.grid()
+    t1 = grid.final if final_time is None else final_time
+    if not math.isfinite(t1) or t1 <= grid.initial:
+        raise InputError([Problem(f"final time {t1:g} must be a number after INITIAL TIME "
+                                  f"{grid.initial:g}", key="--final-time")])
+    limits.require(limits.check_horizon(grid.initial, t1, grid.step, key="--final-time"))
+    times = limits.n_steps(grid.initial, t1, grid.step) + 1
+    limits.require(limits.check_memory(
+        f"{len(model.variables)} variables x {times:.0f} times", len(model.variables) * times,
+        key="--final-time", reduce="choose an earlier --final-time"))
+
+
 def run(args: argparse.Namespace) -> int:
     model_path: Path = args.model
     if not model_path.is_file():
         raise ModelError(f"model file not found: {model_path}")
     if args.out.suffix != ".nc":
         raise InputError([Problem(f"output must be a .nc file, got '{args.out}'", key="--out")])
+    _check_size(model_path, args.final_time)
     doc = _doc(model_path)
     sets = parse_sets(args.sets, doc)
     ds = simulate(model_path, args.engine, sets, args.final_time, doc)

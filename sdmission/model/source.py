@@ -415,12 +415,37 @@ _CACHE: OrderedDict[tuple[str, str], ModelSource] = OrderedDict()
 _CACHE_SIZE = 16
 
 
+MODEL_SUFFIXES = (".mdl", ".xmile")
+MAX_MODEL_BYTES = 64 * 1024 * 1024
+
+
+def check_model_file(path: Path) -> None:
+    """Refuse anything but a regular ``.mdl``/``.xmile`` file (also behind a symlink), before reading.
+
+    The message names the file and never shows its content (issue #13: ``model:`` must not read
+    system files into the cache or into an error message).
+    """
+    real = path.resolve()
+    if path.suffix.lower() not in MODEL_SUFFIXES or real.suffix.lower() not in MODEL_SUFFIXES:
+        raise ModelError(f"{path}: not a model file (allowed: a Vensim .mdl or .xmile file)")
+    if not real.exists():
+        raise ModelError(f"model file not found: {path}")
+    if not real.is_file():
+        raise ModelError(f"{path}: not a regular file (allowed: a Vensim .mdl or .xmile file)")
+    size = real.stat().st_size
+    if size > MAX_MODEL_BYTES:
+        raise ModelError(f"{path}: model file too large ({size} bytes; allowed at most "
+                         f"{MAX_MODEL_BYTES} bytes)")
+
+
 def read(mdl: Path | str) -> ModelSource:
     """The model file, read once per content (cached in memory by its SHA-256, ``model_hash``)."""
     path = Path(mdl)
-    if not path.is_file():
-        raise ModelError(f"model file not found: {path}")
-    data = path.read_bytes()
+    check_model_file(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read model file {path}: {exc.strerror or exc}") from exc
     key = (str(path.resolve()), content_hash(data))
     found = _CACHE.get(key)
     if found is None:

@@ -90,7 +90,29 @@ def check_scenario(scn: Scenario, catalogue: Catalogue) -> list[Problem]:
                     given=f"{scn.final_time:g}", allowed=f"> {t0:g}"),
                 file, line, "time.final_time",
             ))
-    return problems
+    return problems + _check_size(scn, catalogue)
+
+
+def _check_size(scn: Scenario, catalogue: Catalogue) -> list[Problem]:
+    """Horizon and memory limits of one run (:mod:`sdmission.limits`), before anything runs."""
+    from sdmission import limits
+
+    if not catalogue.time:
+        return []
+    t0, dt = catalogue.time["initial_time"], catalogue.time["time_step"]
+    t1 = catalogue.time["final_time"] if scn.final_time is None else scn.final_time
+    file, line = scn.chain[0].path, None
+    for link in scn.chain:
+        if link.file.time is not None and link.file.time.final_time is not None:
+            file, line = link.path, link.doc.line(("time", "final_time"))
+            break
+    found = limits.check_horizon(t0, t1, dt, key="time.final_time", file=file, line=line)
+    if found:
+        return found
+    times = limits.n_steps(t0, t1, dt) + 1
+    return limits.check_memory(f"one run of {len(catalogue)} variables x {times:.0f} times",
+                               len(catalogue) * times, key="time.final_time", file=file,
+                               line=line, reduce="choose an earlier final time")
 
 
 def _check_by_element(

@@ -235,6 +235,10 @@ def load_chain(path: Path | str) -> tuple[Link, ...]:
         if parent in seen:
             problems.append(Problem(f"extends cycle: {names}", current, line, "extends"))
             break
+        if parent.suffix not in SUFFIXES:  # never read (or echo) a file that is not a scenario
+            problems.append(Problem(fmt("extends must name a scenario file", given=show(ref),
+                                        allowed="a .yaml or .yml file"), current, line, "extends"))
+            break
         if not parent.is_file():
             siblings = sorted(p.stem for p in current.parent.glob("*.y*ml"))
             problems.append(Problem(

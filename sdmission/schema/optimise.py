@@ -18,6 +18,11 @@ BLOCK_KEY = "optimise"
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
+def _check_window(window: tuple[int, int] | None) -> None:
+    if window is not None and window[1] < window[0]:
+        raise ValueError(f"window [{window[0]}, {window[1]}] is reversed; give [first, last]")
+
+
 class LeverSearch(BaseModel):
     """One lever to search: its knot years and bounds (in the lever's model units)."""
 
@@ -31,14 +36,20 @@ class LeverSearch(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> LeverSearch:
         knots = self.knots or ()
+        found: list[str] = []  # every problem of the lever at once
         if any(b <= a for a, b in zip(knots, knots[1:], strict=False)):
-            raise ValueError(f"knot years must increase (given {list(knots)})")
-        for lo, hi in self.pairs():
-            if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
-                raise ValueError(f"bounds need low < high, both finite (given [{lo:g}, {hi:g}])")
-        if self.bounds and isinstance(self.bounds[0], tuple) and len(self.bounds) != max(1, len(knots)):
-            raise ValueError(f"{len(self.bounds)} bound pairs for {len(knots)} knots; give one pair "
-                             "for all knots or one per knot")
+            found.append(f"knot years must increase (given {list(knots)})")
+        if not self.bounds:
+            found.append("bounds must not be empty; give [low, high] or one [low, high] per knot")
+        elif isinstance(self.bounds[0], tuple) and len(self.bounds) != max(1, len(knots)):
+            found.append(f"{len(self.bounds)} bound pairs for {len(knots)} knots; give one pair "
+                         "for all knots or one per knot")
+        else:
+            found += [f"bounds need low < high, both finite (given [{lo:g}, {hi:g}])"
+                      for lo, hi in self.pairs()
+                      if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo)]
+        if found:
+            raise ValueError("; ".join(found))
         return self
 
     def pairs(self) -> list[tuple[float, float]]:
@@ -61,6 +72,11 @@ class ObjectiveSpec(BaseModel):
     window: tuple[int, int] | None = Field(None, description="[first, last] year summed "
                                            "(default: [start, final time]).")
 
+    @model_validator(mode="after")
+    def _window(self) -> ObjectiveSpec:
+        _check_window(self.window)
+        return self
+
 
 class MethodSpec(BaseModel):
     """Differential-evolution and polish settings."""
@@ -82,6 +98,11 @@ class ParetoSpec(BaseModel):
         "sum", description="'sum' over whole years = cumulative (e.g. Mt over the window).")
     sense: Literal["min", "max"] = Field("min", description="Whether less or more is better.")
     window: tuple[int, int] = Field((2020, 2050), description="[first, last] year.")
+
+    @model_validator(mode="after")
+    def _window(self) -> ParetoSpec:
+        _check_window(self.window)
+        return self
     points: int = Field(7, ge=3, le=40, description="Points on the front including both ends.")
 
 
@@ -110,8 +131,8 @@ class OptimiseSpec(BaseModel):
 
     @model_validator(mode="after")
     def _knots_after_start(self) -> OptimiseSpec:
-        for name, lev in self.levers.items():
-            if lev.knots and lev.knots[0] < self.start:
-                raise ValueError(f"lever '{name}': first knot {lev.knots[0]} is before start "
-                                 f"{self.start}")
+        found = [f"lever '{name}': first knot {lev.knots[0]} is before start {self.start}"
+                 for name, lev in self.levers.items() if lev.knots and lev.knots[0] < self.start]
+        if found:
+            raise ValueError("; ".join(found))
         return self

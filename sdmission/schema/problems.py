@@ -154,7 +154,34 @@ def _number(kind: str, given: Any) -> str:
     return fmt("wrong type", given=_typed(given), allowed=what)
 
 
+_BOUND_WORDS = {"greater_than": "more than", "greater_than_equal": "at least",
+                "less_than": "less than", "less_than_equal": "at most"}
+
+
+def _bound(err: ErrorDetails, given: Any) -> str:
+    """``out of range (given 2500; allowed: at most 2100)`` for pydantic's ge/gt/le/lt errors."""
+    ctx = err.get("ctx") or {}
+    kind = err["type"]
+    limit = next((ctx[k] for k in ("gt", "ge", "lt", "le") if k in ctx), None)
+    allowed = f"{_BOUND_WORDS[kind]} {show(limit)}" if limit is not None else None
+    return fmt("out of range", given=show(given), allowed=allowed)
+
+
+def _length(err: ErrorDetails, given: Any) -> str:
+    ctx = err.get("ctx") or {}
+    if err["type"] == "string_too_short":
+        n = ctx.get("min_length", 1)
+        return fmt("text too short", given=show(given), allowed=f"at least {n} character(s)")
+    n = ctx.get("max_length")
+    return fmt("too long", given=f"{len(given)} items" if hasattr(given, "__len__") else show(given),
+               allowed=f"at most {n}" if n is not None else None)
+
+
 _BY_KIND: dict[str, Callable[[ErrorDetails, Any], str]] = {
+    **{kind: _bound for kind in _BOUND_WORDS},
+    "string_too_short": _length,
+    "string_too_long": _length,
+    "too_long": _length,
     "union_tag_not_found": lambda _e, g: fmt("wrong type", given=_typed(g), allowed=_PATH_FORMS),
     "union_tag_invalid": lambda _e, g: fmt("wrong type", given=_typed(g), allowed=_PATH_FORMS),
     "finite_number": lambda _e, g: _number("finite_number", g),

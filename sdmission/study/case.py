@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 
@@ -193,8 +193,72 @@ def uncertainty_space(scn: Scenario) -> UncertaintySpace:
         block = UncertaintiesBlock.model_validate({"defaults": "all"})
     link = next((lk for lk in scn.chain if BLOCK_KEY in lk.blocks), scn.chain[0])
     table = load_parameter_table(scn.model_path, parameter_table_file(scn.model_path))
-    return resolve(block, table, source=link.path,
-                   line_of=link.doc.line)
+    space = resolve(block, table, source=link.path,
+                    line_of=link.doc.line)
+    catalogue = load_catalogue(scn.model_path)
+    problems = _outside_model_limits(space, block, catalogue, link)
+    if problems:
+        raise InputError(problems)
+    return _clipped_defaults(space, block, catalogue)
+
+
+def _clipped_defaults(space: UncertaintySpace, block: Any, catalogue: Catalogue) -> UncertaintySpace:
+    """Ranges taken from the parameter table (not written in the block) clipped to the model's limits.
+
+    The table's relative ranges (``[0.5x, 1.5x]``) can leave a share's ``[0, 1]``; the model's own
+    limits win. Ranges written in the block are checked instead (:func:`_outside_model_limits`).
+    """
+    import dataclasses
+
+    given = _given_sides(block)
+    out = []
+    for u in space.uncertainties:
+        var = catalogue.get(u.name)
+        if var is not None and u.distribution == "uniform":
+            lo, hi = var.limits
+            sides = given.get(u.name, set())
+            low = u.low if lo is None or "low" in sides else max(u.low, lo)
+            high = u.high if hi is None or "high" in sides else min(u.high, hi)
+            if (low, high) != (u.low, u.high) and high > low:
+                u = dataclasses.replace(u, low=low, high=high)
+        out.append(u)
+    return dataclasses.replace(space, uncertainties=tuple(out))
+
+
+def _given_sides(block: Any) -> dict[str, set[str]]:
+    """Which of ``low``/``high`` each parameter's entries write out."""
+    given: dict[str, set[str]] = {}
+    for e in block.parameters:
+        given.setdefault(e.name, set()).update(s for s in ("low", "high") if getattr(e, s) is not None)
+    return given
+
+
+def _outside_model_limits(space: UncertaintySpace, block: Any, catalogue: Catalogue,
+                          link: Any) -> list[Problem]:
+    """Ranges written in the block must lie within the model's own limits (the units field)."""
+    from sdmission.analysis.uncertainty import BLOCK_KEY
+
+    entries = {e.name: i for i, e in reversed(list(enumerate(block.parameters)))}
+    given = _given_sides(block)
+    problems: list[Problem] = []
+    for u in space.uncertainties:
+        var = catalogue.get(u.name)
+        sides = given.get(u.name, set())
+        if var is None or not sides:
+            continue
+        lo, hi = var.limits
+        for side, value, bad in (("low", u.low, lo is not None and u.low < lo),
+                                 ("high", u.high, hi is not None and u.high > hi)):
+            if not bad or side not in sides:
+                continue
+            i = entries.get(u.name)
+            keys = (BLOCK_KEY, "parameters", i, side) if i is not None else (BLOCK_KEY, "defaults")
+            allowed = f"[{'?' if lo is None else f'{lo:g}'}, {'?' if hi is None else f'{hi:g}'}]"
+            problems.append(Problem(
+                f"'{u.label}': {side} {value:g} is outside the model's limits (allowed: {allowed}, "
+                f"from the units field of '{var.real_name}')", link.path, link.doc.line(keys),
+                f"{BLOCK_KEY}.parameters[{i}].{side}" if i is not None else f"{BLOCK_KEY}.defaults"))
+    return problems
 
 
 def _target_name(targets: TargetChoice, scn: Scenario) -> str:

@@ -25,7 +25,7 @@ import xarray as xr
 from sdmission import __version__
 from sdmission.constants import HEADLINE_OUTPUTS, INSTRUMENT, MEMBER, SCENARIO, TIME
 from sdmission.errors import ModelError
-from sdmission.io import atomic_write
+from sdmission.io import atomic_write, library_write_error
 from sdmission.model.catalogue import Catalogue
 
 CONVENTIONS = "CF-1.10"
@@ -215,8 +215,14 @@ def headline_frame(ds: xr.Dataset) -> pd.DataFrame:
 
 
 def write_netcdf(ds: xr.Dataset, path: Path | str) -> Path:
-    """Write ``ds`` to netCDF atomically (temp file + ``os.replace``)."""
-    return atomic_write(path, lambda tmp: ds.to_netcdf(tmp))
+    """Write ``ds`` to netCDF atomically (temp file + ``os.replace``); a full disk is named as such."""
+    def write(tmp: Path) -> None:
+        try:
+            ds.to_netcdf(tmp)
+        except RuntimeError as exc:  # netCDF says 'HDF error' where the disk is full
+            raise library_write_error(tmp.parent, float(ds.nbytes), exc) from exc
+
+    return atomic_write(path, write)
 
 
 def write_headline_csv(ds: xr.Dataset, path: Path | str) -> Path:

@@ -194,13 +194,13 @@ def _load_cached(path: str, _mtime_ns: int) -> tuple[tuple[str, TargetSet], ...]
         raise InputError([Problem("the registry must be a mapping with version, default, "
                                   "metrics and sets", file=doc.path, line=1)])
     data = _plain(raw)
+    problems = _cross_check(data, doc)  # on the plain data: reported with the schema's problems
     try:
         reg = Registry.model_validate(data)
     except ValidationError as exc:
         raise InputError(validation_problems(
             exc, data, file=doc.path, line_of=doc.line, key_text=bracketed, name_first=True,
-            allowed_for=functools.partial(keys_at, Registry))) from None
-    problems = _cross_check(reg, doc)
+            allowed_for=functools.partial(keys_at, Registry)) + problems) from None
     if problems:
         raise InputError(problems)
     out: list[tuple[str, TargetSet]] = []
@@ -215,35 +215,61 @@ def _load_cached(path: str, _mtime_ns: int) -> tuple[tuple[str, TargetSet], ...]
     return tuple(out)
 
 
-def _cross_check(reg: Registry, doc: YamlDoc) -> list[Problem]:
-    """Checks across blocks: the default set exists, ids are unique, metrics are declared."""
+def _cross_check(data: Any, doc: YamlDoc) -> list[Problem]:
+    """Checks across blocks, on the plain data (so they run even where the schema fails): the
+    default set exists, ids are unique, metrics are declared, fractions lie within [0, 1]."""
+    if not isinstance(data, dict):
+        return []
+    problems: list[Problem] = []
+    raw_sets, raw_metrics = data.get("sets"), data.get("metrics")
+    sets: dict[Any, Any] = raw_sets if isinstance(raw_sets, dict) else {}
+    metrics: dict[str, Any] = raw_metrics if isinstance(raw_metrics, dict) else {}
+    default = data.get("default")
+    if isinstance(default, str) and sets and default not in sets:
+        problems.append(Problem(
+            f"default set '{default}' is not defined; allowed: {', '.join(map(str, sets))}"
+            f"{suggest(default, [str(s) for s in sets])}", file=doc.path, line=doc.line(("default",)),
+            key="default"))
+    for name, spec in sets.items():
+        targets = spec.get("targets") if isinstance(spec, dict) else None
+        if not isinstance(targets, list):
+            continue
+        seen: set[str] = set()
+        for i, t in enumerate(targets):
+            if isinstance(t, dict):
+                problems += _check_target(t, ("sets", name, "targets", i), seen, metrics, doc)
+    return problems
+
+
+def _check_target(t: dict[str, Any], where: tuple[Any, ...], seen: set[str],
+                  metrics: dict[str, Any], doc: YamlDoc) -> list[Problem]:
     file = doc.path
     problems: list[Problem] = []
-    if reg.default not in reg.sets:
+    tid, metric, threshold = t.get("id"), t.get("metric"), t.get("threshold")
+    if isinstance(tid, str):
+        if tid in seen:
+            problems.append(Problem(f"duplicate target id '{tid}'", file=file,
+                                    line=doc.line((*where, "id")), key=bracketed((*where, "id"))))
+        seen.add(tid)
+    if not isinstance(metric, str):
+        return problems
+    if metrics and metric not in metrics:
         problems.append(Problem(
-            f"default set '{reg.default}' is not defined; allowed: {', '.join(reg.sets)}"
-            f"{suggest(reg.default, reg.sets)}", file=file, line=doc.line(("default",)),
-            key="default"))
-    for name, spec in reg.sets.items():
-        seen: set[str] = set()
-        for i, t in enumerate(spec.targets):
-            where = ("sets", name, "targets", i)
-            if t.id in seen:
-                problems.append(Problem(f"duplicate target id '{t.id}'", file=file,
-                                        line=doc.line((*where, "id")),
-                                        key=bracketed((*where, "id"))))
-            seen.add(t.id)
-            if t.metric not in reg.metrics:
-                problems.append(Problem(
-                    f"unknown metric '{t.metric}'; allowed: {', '.join(reg.metrics)}"
-                    f"{suggest(t.metric, reg.metrics)}", file=file,
-                    line=doc.line((*where, "metric")), key=bracketed((*where, "metric"))))
-            elif reg.metrics[t.metric].units == "Dmnl" and abs(t.threshold) > 2:
-                problems.append(Problem(
-                    f"threshold {t.threshold:g} for dimensionless metric '{t.metric}' looks like a "
-                    f"percentage; thresholds are fractions (did you mean {t.threshold / 100:g}?)",
-                    file=file, line=doc.line((*where, "threshold")),
-                    key=bracketed((*where, "threshold"))))
+            f"unknown metric '{metric}'; allowed: {', '.join(map(str, metrics))}"
+            f"{suggest(metric, [str(m) for m in metrics])}", file=file,
+            line=doc.line((*where, "metric")), key=bracketed((*where, "metric"))))
+        return problems
+    spec = metrics.get(metric)
+    units = spec.get("units") if isinstance(spec, dict) else None
+    if units != "Dmnl" or not isinstance(threshold, (int, float)) or isinstance(threshold, bool):
+        return problems
+    if math.isfinite(threshold) and not 0.0 <= threshold <= 1.0:
+        hint = (f"; it looks like a percentage: thresholds are fractions (did you mean {threshold / 100:g}?)"
+                if 1 < abs(threshold) <= 100 else "")
+        problems.append(Problem(
+            f"threshold {threshold:g} for dimensionless metric '{metric}' is outside [0, 1] "
+            f"(allowed: a fraction from 0 to 1){hint}", file=file,
+            line=doc.line((*where, "threshold")), key=bracketed((*where, "threshold"))))
     return problems
 
 

@@ -120,7 +120,7 @@ def test_robust_input_errors_exit_1(tmp_path, capsys):
     f = _scenario(tmp_path, 0.8)
     f.write_text(f.read_text().replace("robust: {p: 0.8", "robust: {p: 1.5"))
     assert main(["optimise", str(f), "--quiet"]) == 1
-    assert "less than or equal to 1" in capsys.readouterr().err
+    assert "out of range (given 1.5; allowed: at most 1)" in capsys.readouterr().err
     f = _scenario(tmp_path, 0.8, "{name: emision_factor}")
     assert main(["optimise", str(f), "--quiet"]) == 1
     assert "did you mean 'emission_factor'" in capsys.readouterr().err

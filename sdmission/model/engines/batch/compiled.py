@@ -42,6 +42,7 @@ import numpy as np
 
 from sdmission.errors import ModelError, UnsupportedFunctionError
 from sdmission.io import atomic_write_bytes
+from sdmission.model.cache import check_file, note
 from sdmission.model.engines.batch import codegen, ir
 from sdmission.model.translate import model_cache_folder
 
@@ -504,6 +505,11 @@ class CompiledFunction:
         key = hashlib.sha256((CODE_VERSION + src).encode()).hexdigest()[:16]
         folder = model_cache_folder(model.source_hash)
         self.path = folder / f"compiled-{key}.py"
+        # Imported from disk (numba caches beside it): only when its bytes are the code just
+        # generated from the checked IR; anything else is rewritten (issue #13).
+        if self.path.exists() and (not check_file(self.path) or self.path.read_bytes() != src.encode()):
+            note(f"cached compiled module {self.path} differs from the generated code; rewriting it")
+            self.path.unlink(missing_ok=True)
         if not self.path.exists():
             arrays = {}
             for t in gen.tables_used:
@@ -516,8 +522,8 @@ class CompiledFunction:
             buf = io.BytesIO()
             arrays.setdefault("_empty", np.zeros(0))
             np.savez(buf, **arrays)  # type: ignore[arg-type]
-            atomic_write_bytes(npz, buf.getvalue())
-            atomic_write_bytes(self.path, src.encode())
+            atomic_write_bytes(npz, buf.getvalue(), mode=0o600)
+            atomic_write_bytes(self.path, src.encode(), mode=0o600)
         module = _load_module(self.path)
         self.fn, self.fn_parallel = module.run, module.run_parallel
         self.compile_seconds: float | None = None

@@ -20,9 +20,10 @@ import xarray as xr
 from sdmission.constants import MEMBER, TIME
 from sdmission.errors import ModelError
 from sdmission.io import atomic_write_bytes
+from sdmission.model.cache import model_cache_folder, read_signed, write_signed
 from sdmission.model.engines.batch import codegen, ir
 from sdmission.model.engines.batch.compiler import compile_model
-from sdmission.model.translate import model_cache_folder, model_hash
+from sdmission.model.hashing import model_hash
 
 # Bump when the IR or the generated code changes meaning: old cache entries are then ignored.
 IR_VERSION = "7"
@@ -31,22 +32,26 @@ RPREC = 1e-5
 
 
 def load_ir(mdl_path: Path | str) -> ir.ModelIR:
-    """The model's IR, compiled on first use and cached by content hash (never beside the ``.mdl``)."""
+    """The model's IR, compiled on first use and cached by content hash (never beside the ``.mdl``).
+
+    The cached pickle is signed (HMAC with the per-user key, :mod:`sdmission.model.cache`) and is
+    unpickled only when its signature matches; anything else is deleted and rebuilt (issue #13).
+    """
     path = Path(mdl_path)
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
     digest = model_hash(path)
     cached = model_cache_folder(digest) / f"batch-ir-v{IR_VERSION}.pkl"
-    if cached.exists():
+    data = read_signed(cached)
+    if data is not None:
         try:
-            with cached.open("rb") as fh:
-                model = pickle.load(fh)
+            model = pickle.loads(data)  # noqa: S301 - signed by us with the per-user key
             if isinstance(model, ir.ModelIR) and model.source_hash == digest and _externals_unchanged(model, path.parent):
                 return model
         except Exception:  # noqa: BLE001 - a corrupt cache entry is rebuilt, never trusted
             pass
     model = compile_model(path, digest)
-    atomic_write_bytes(cached, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    write_signed(cached, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
     return model
 
 
@@ -156,7 +161,7 @@ class BatchEngine:
                                    plan.outputs)).encode()).hexdigest()[:16]
         file = model_cache_folder(self.model.source_hash) / f"batch-{key}.py"
         if not file.exists():  # kept for reading and for tracebacks; never imported from disk
-            atomic_write_bytes(file, src.encode())
+            atomic_write_bytes(file, src.encode(), mode=0o600)
         namespace: dict[str, Any] = dict(consts)
         exec(compile(src, str(file), "exec"), namespace)  # noqa: S102 - our own generated code
         self._fns[plan] = (namespace["run"], classes)
