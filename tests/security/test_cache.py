@@ -199,6 +199,8 @@ def test_full_disk_during_translation_is_a_clear_error(fresh: Path, tmp_path: Pa
     def no_space(path: Path, data: bytes, *, mode: int | None = None) -> Path:
         from sdmission.io import atomic_write
 
+        if not Path(path).name.startswith("pysd-"):  # the disk fills up at the translated module
+            return real(path, data, mode=mode)
         return atomic_write(path, full, mode=mode)
 
     monkeypatch.setattr(translate, "atomic_write_bytes", no_space)
