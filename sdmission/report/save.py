@@ -8,6 +8,7 @@ set here rather than only in the drawing style. Every file is written atomically
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final, cast
@@ -32,7 +33,10 @@ def save_figure(fig: Figure, path: Path | str) -> Path:
     metadata = {"Date": None} if fmt in ("svg", "pdf") else None
 
     def write(tmp: Path) -> None:
-        with mpl.rc_context(cast(Any, SAVE_RC)):
+        with mpl.rc_context(cast(Any, SAVE_RC)), warnings.catch_warnings():
+            # A crowded figure (e.g. Sobol' bars of many uncertainties on a small sample) keeps its
+            # unconstrained layout; matplotlib's warning about it must not fail the command.
+            warnings.filterwarnings("ignore", message="constrained_layout not applied")
             fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata)
 
     return atomic_write(target, write)
