@@ -40,6 +40,7 @@ COMMANDS: tuple[str, ...] = (
 
 #: ``--help`` examples of the commands whose module defines no ``EPILOG``.
 EXAMPLES: dict[str, tuple[str, ...]] = {
+    "explore": ("python -m sdmission explore", "python -m sdmission explore mission-mix --lang nl"),
     "run": ("python -m sdmission run", "python -m sdmission run baseline mission-mix --plots",
             "python -m sdmission run scenarios/my-case.yaml --engine pysd --out results/check"),
     "plot": ("python -m sdmission plot", "python -m sdmission plot results/baseline.nc "
