@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "run",
     "compare",
     "contributions",
+    "responses",
     "plot",
     "validate",
     "scenarios",
