@@ -404,7 +404,7 @@ def row_of(e: Estimate, value: float) -> dict[str, object]:
         "accept_low": lo, "accept_high": hi,
         "ratio": _ratio(value, ref) if not math.isnan(ref) else math.nan,
         "verdict": verdict(e, value),
-        "sign": "" if ok is None else ("as published" if ok else "wrong sign"),
+        "sign": "" if ok is None else ("as expected" if ok else "wrong sign"),
         "source": e.source, "reason": e.reason, "citation": e.citation,
     }
 
@@ -485,14 +485,14 @@ LABELS: Mapping[str, Mapping[str, str]] = {
            "published": "published (low / central / high)", "ratio": "ratio", "verdict": "verdict",
            "sign": "sign", "source": "source", "reason": "why the model differs / how to read",
            "within": "within", "outside": "outside", "no estimate": "no published estimate found",
-           "not computed": "not computed (variable missing)", "as published": "as published",
+           "not computed": "not computed (variable missing)", "as expected": "as expected",
            "wrong sign": "WRONG SIGN"},
     "nl": {"instrument": "instrument", "metric": "respons (eenheid), jaar", "model": "model",
            "published": "gepubliceerd (laag / centraal / hoog)", "ratio": "verhouding",
            "verdict": "oordeel", "sign": "teken", "source": "bron",
            "reason": "waarom het model afwijkt / hoe te lezen", "within": "binnen",
            "outside": "buiten", "no estimate": "geen gepubliceerde schatting gevonden",
-           "not computed": "niet berekend (variabele ontbreekt)", "as published": "als gepubliceerd",
+           "not computed": "niet berekend (variabele ontbreekt)", "as expected": "als verwacht",
            "wrong sign": "VERKEERD TEKEN"},
 }
 """Markdown labels per language."""
