@@ -118,6 +118,11 @@ EXPERIMENTS: Mapping[str, Experiment] = {
     "no_sde": Experiment(
         "no new SDE++ commitments from the policy start (sde budget 0)",
         lambda b, s, g, t: _with(b, sde_budget=_after(b["sde_budget"], t, 0.0)), removes=True),
+    "no_levy_no_sde": Experiment(
+        "CO2 levy tariff 0 and no new SDE++ commitments from the policy start",
+        lambda b, s, g, t: _with(b, co2_levy_tariff=_after(b["co2_levy_tariff"], t, 0.0),
+                                 sde_budget=_after(b["sde_budget"], t, 0.0)),
+        removes=True),
     "rd_plus10": Experiment(
         "R&D support (WBSO + Innovatiebox) +10 % from the policy start",
         lambda b, s, g, t: _with(b, rd_support=b["rd_support"].where(b["rd_support"][TIME] < t,

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     csv_path = atomic_write_csv(res.rows, out / "responses.csv")
     md_path = atomic_write_text(out / "responses.md", R.markdown_table(res.rows, args.lang))
-    print(f"{len(res.experiments)} single-instrument runs against 'baseline' in one engine call "
+    print(f"baseline and {len(res.experiments) - 1} single-instrument runs in one engine call "
           f"({seconds:.1f} s), policy start {base.scenario.policy_start:g}:")
     for r in res.rows:
         model = float(r["model"])  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ WITHIN = {
     "levy_revenue_2030": "cabinet ~224 MEUR/yr, factor 2 (revenue is a small difference of large numbers)",
     "levy_tariff_plus20_2030": "PBL 2024: 0-4 Mt for +20 EUR/t in 2030 (a published range)",
     "invest_nl_leverage": "1-2 private EUR per Invest-NL EUR (fund rule; one deal)",
+    "pps_private_per_public_2030": "Topsector PPS projects 0.84 private per public EUR, factor 1.5",
 }
 
 #: Known deviations: row -> (verdict, side, sign) the table reports; side is where the model lies
@@ -37,6 +38,7 @@ KNOWN = {
     "levy_abolition_2030": ("outside", "below", "as expected"),
     "sde_mt_per_bn_2030": ("outside", "below", "as expected"),
     "sde_oversubscription_2025": ("outside", "below", "as expected"),
+    "levy_and_sde_2030": ("outside", "below", "as expected"),
     "wbso_bang_for_buck_2030": ("outside", "above", "as expected"),
     "mit_private_per_public_2030": ("outside", "below", "as expected"),
     "ccs_porthos_2028": ("outside", "below", "as expected"),
