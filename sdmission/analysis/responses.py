@@ -129,7 +129,7 @@ EXPERIMENTS: Mapping[str, Experiment] = {
                                                                      1.1 * b["rd_support"])),
         removes=False),
     "no_ccs": Experiment(
-        "no CO2 storage at all (assumption ccs storage capacity 0)",
+        "no CO2 storage (assumption ccs storage capacity 0; it is 0 before 2026 anyway)",
         lambda b, s, g, t: _with(b, ccs_storage_capacity=xr.DataArray(
             np.zeros(g.size), dims=(TIME,), coords={TIME: g})),
         removes=True),

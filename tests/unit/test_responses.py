@@ -152,3 +152,14 @@ def test_markdown_table_in_both_languages() -> None:
     assert "| binnen |" in nl and "geen gepubliceerde schatting gevonden" in nl
     with pytest.raises(InputError, match="unknown language 'de'"):
         R.markdown_table(rows, "de")
+
+
+def test_command_reports_a_bad_estimates_file_with_its_line(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from sdmission import cli
+
+    bad = _write(tmp_path, GOOD.replace("ghg_effect", "ghg_efect"))
+    assert cli.main(["responses", "--estimates", str(bad), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:2: metric: unknown metric 'ghg_efect'" in err
+    assert not (tmp_path / "out" / "responses.csv").exists()
