@@ -205,9 +205,9 @@ _OPTIMISE = st.one_of(values, st.fixed_dictionaries({
 @FUZZ
 @given(_OPTIMISE)
 def test_optimiser_reader(block: Any) -> None:
-    from sdmission.commands.optimise import check_optimise
     from sdmission.model.catalogue import load_catalogue
     from sdmission.scenario.load import load_scenario
+    from sdmission.study.checks import check_optimise
 
     data = {"name": "fuzz", "extends": str(BASELINE), "optimise": block}
     with tempfile.TemporaryDirectory() as d:
