@@ -237,7 +237,7 @@ def _readable_part(core: dict[str, Any], exc: ValidationError) -> schema.Scenari
         elif top in ("name", "extends", "model"):
             return None  # the chain or the model would be a guess: check nothing against it
         else:
-            data.pop(top, None)
+            data.pop(str(top), None)
     try:
         return schema.ScenarioFile.model_validate(data)
     except ValidationError:
