@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import csv
 import errno
+import glob
 import io
 import os
 import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -46,6 +49,7 @@ def atomic_write(path: Path | str, write: Callable[[Path], None], *, mode: int |
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.is_dir():
             raise IsADirectoryError(21, "Is a directory", str(target))
+        remove_stale_temporaries(target)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise WriteError(f"cannot write {target}: {describe_os_error(exc)}") from exc
@@ -84,6 +88,25 @@ def _real_cause(folder: Path, exc: OSError) -> OSError:
     if free < FULL_DISK_BYTES:
         return OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} ({free / 2**10:.0f} KiB free)")
     return exc
+
+
+#: Age (seconds) after which a temporary file of ours is taken as left by a killed run.
+STALE_SECONDS = 3600.0
+
+
+def remove_stale_temporaries(target: Path, max_age: float = STALE_SECONDS) -> int:
+    """Delete ``.<name>.*.tmp`` files beside ``target`` older than ``max_age`` (a killed write's)."""
+    now = time.time()
+    removed = 0
+    for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        try:
+            st = tmp.lstat()
+            if stat.S_ISREG(st.st_mode) and now - st.st_mtime > max_age:
+                tmp.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def atomic_write_bytes(path: Path | str, data: bytes, *, mode: int | None = None) -> Path:
