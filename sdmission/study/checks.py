@@ -79,11 +79,11 @@ def check_optimise(scn: Scenario, catalogue: Catalogue) -> list[Problem]:
         return list(exc.problems)
     problems: list[Problem] = []
     if spec.robust is not None:
+        problems += _robust_size(scn, catalogue, spec)  # before drawing any future
         try:
             opt_futures(scn, spec)
         except InputError as exc:
             problems += exc.problems
-        problems += _robust_size(scn, catalogue, spec)
     return problems + _lever_problems(scn, catalogue, spec) + _horizon_problems(scn, catalogue, spec)
 
 

@@ -218,3 +218,6 @@ def test_optimiser_reader(block: Any) -> None:
             return
         problems = check_optimise(scn, load_catalogue(scn.model_path))
         assert all(str(p) for p in problems)
+        code, err = _cli(["validate", path])  # validate runs the same checks, with the rest
+        _clean(code, err)
+        assert not problems or code == 1, err  # what check_optimise finds, validate reports
