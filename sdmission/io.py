@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import csv
 import errno
+import glob
 import io
 import os
 import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -46,6 +49,7 @@ def atomic_write(path: Path | str, write: Callable[[Path], None], *, mode: int |
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.is_dir():
             raise IsADirectoryError(21, "Is a directory", str(target))
+        remove_stale_temporaries(target)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise WriteError(f"cannot write {target}: {describe_os_error(exc)}") from exc
@@ -57,11 +61,52 @@ def atomic_write(path: Path | str, write: Callable[[Path], None], *, mode: int |
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise WriteError(f"cannot write {target}: {describe_os_error(exc)}") from exc
+        raise WriteError(f"cannot write {target}: {describe_os_error(_real_cause(tmp.parent, exc))}") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+#: Free space (bytes) below which a vague write failure is taken for a full disk.
+FULL_DISK_BYTES = 2**20
+
+
+def _real_cause(folder: Path, exc: OSError) -> OSError:
+    """A full disk behind a library's 'Permission denied' / I/O error on a file we just created.
+
+    netCDF/HDF5 report a full disk as ``EACCES`` (or ``EIO``); the temporary file was created in
+    ``folder``, so permission was not the problem. With less than :data:`FULL_DISK_BYTES` free,
+    the cause is named ``No space left on device``.
+    """
+    if exc.errno not in (errno.EACCES, errno.EPERM, errno.EIO, None):
+        return exc
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return exc
+    if free < FULL_DISK_BYTES:
+        return OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} ({free / 2**10:.0f} KiB free)")
+    return exc
+
+
+#: Age (seconds) after which a temporary file of ours is taken as left by a killed run.
+STALE_SECONDS = 3600.0
+
+
+def remove_stale_temporaries(target: Path, max_age: float = STALE_SECONDS) -> int:
+    """Delete ``.<name>.*.tmp`` files beside ``target`` older than ``max_age`` (a killed write's)."""
+    now = time.time()
+    removed = 0
+    for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        try:
+            st = tmp.lstat()
+            if stat.S_ISREG(st.st_mode) and now - st.st_mtime > max_age:
+                tmp.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def atomic_write_bytes(path: Path | str, data: bytes, *, mode: int | None = None) -> Path:
@@ -102,6 +147,10 @@ def _check_writable(folder: Path, shown: Path, key: str) -> None:
     base = _nearest_existing(folder)
     if not base.is_dir():
         raise WriteError(f"{key} {shown}: {base} is a file, not a folder")
+    readonly = bool(os.statvfs(base).f_flag & os.ST_RDONLY)
+    if readonly:
+        raise WriteError(f"{key} {shown}: the folder {base} is on a read-only file system "
+                         f"({os.strerror(errno.EROFS)})")
     if not os.access(base, os.W_OK | os.X_OK):
         raise WriteError(f"{key} {shown}: the folder {base} is not writable (Permission denied)")
     if base == folder.absolute():  # an existing folder: try it (a read-only file system says so)

@@ -94,18 +94,56 @@ def check_ensemble(scenarios: int, members: int, outputs: int, times: int, uncer
 
 #: Outputs the optimiser keeps per member and time (targets, cost, headline metrics); an upper bound.
 OPTIMISER_OUTPUTS = 16
+ENV_HOURS = "SDMISSION_MAX_HOURS"
+DEFAULT_HOURS = 24.0
+#: Seconds per member x variable x time step of the batch engine: a lower bound. Measured
+#: 1.8e-7 to 1.9e-7 on models/sdmission.mdl (327 variables, 141 steps, 200 and 2,000 members, 2-core
+#: machine, nice 10); the estimate uses the faster 1e-7 so that it never overstates the time.
+SECONDS_PER_VALUE = 1e-7
+
+
+def max_seconds() -> float:
+    """The time budget of one search in seconds (``$SDMISSION_MAX_HOURS``, default 24 h)."""
+    raw = os.environ.get(ENV_HOURS)
+    try:
+        hours = float(raw) if raw else DEFAULT_HOURS
+    except ValueError:
+        hours = DEFAULT_HOURS
+    return (hours if math.isfinite(hours) and hours > 0 else DEFAULT_HOURS) * 3600
+
+
+def duration(seconds: float) -> str:
+    """``'3.2 h'``, ``'41 days'``."""
+    if seconds < 3600:
+        return f"{seconds / 60:.2g} min"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.3g} h"
+    return f"{seconds / 86400:.3g} days"
 
 
 def check_robust(popsize: int, decisions: int, members: int, times: int, variables: int,
-                 *, key: str = "optimise.robust.members", file: Path | str | None = None) -> list[Problem]:
-    """Memory of one robust-optimisation generation: S candidates x (N + 1) futures in one call.
+                 generations: int = 1, *, key: str = "optimise.robust.members",
+                 file: Path | str | None = None, line: int | None = None) -> list[Problem]:
+    """Size of a robust optimisation, S candidates x (N + 1) futures per generation.
 
-    ``S = popsize x decisions``; each member holds ``OPTIMISER_OUTPUTS x times`` outputs and the
-    engine's state of every variable.
+    ``S = popsize x decisions``. Refused when one generation's arrays (each run holds
+    ``OPTIMISER_OUTPUTS x times`` outputs and the engine's state of every variable) exceed
+    :func:`max_bytes`, or when ``generations`` of them would take longer than :func:`max_seconds`
+    at :data:`SECONDS_PER_VALUE` per run, variable and time step.
     """
     runs = float(popsize) * decisions * (members + 1)
     values = runs * (OPTIMISER_OUTPUTS * times + variables)
-    return check_memory(
+    reduce = "use fewer robust members, a smaller method.popsize or fewer knots"
+    found = check_memory(
         f"robust optimisation: {popsize} x {decisions} candidates x {members + 1:,} futures "
-        f"({runs:.3g} runs per generation) x {times} times", values, key=key, file=file,
-        reduce="use fewer robust members, a smaller method.popsize or fewer knots")
+        f"({runs:.3g} runs per generation) x {times} times", values, key=key, file=file, line=line,
+        reduce=reduce)
+    seconds = runs * generations * times * variables * SECONDS_PER_VALUE
+    budget = max_seconds()
+    if seconds > budget:
+        found.append(Problem(
+            f"robust optimisation: {runs:.3g} runs per generation x {generations:,} generations x "
+            f"{times} times x {variables} variables would take at least {duration(seconds)}; the "
+            f"limit is {duration(budget)} (${ENV_HOURS}); {reduce}, or a smaller method.maxiter",
+            file, line, key))
+    return found

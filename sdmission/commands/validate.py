@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     problems: list[Problem] = []
     catalogues: dict[Path, Catalogue] = {}
     for f in args.files:
-        scn, found = check_file(f, catalogues, model=not args.no_model, history=True)
+        scn, found = check_file(f, catalogues, model=not args.no_model, history=True, blocks=True)
         problems += found
         if scn is not None and not found:
             print(f"ok: {f} (scenario '{scn.name}', chain {scn.chain_text()}, "

@@ -21,10 +21,11 @@ import os
 import secrets
 import stat
 import sys
+import time
 from pathlib import Path
 
 from sdmission.errors import SdmissionError
-from sdmission.io import atomic_write_bytes, describe_os_error
+from sdmission.io import STALE_SECONDS, atomic_write_bytes, describe_os_error
 
 __all__ = ["CacheError", "cache_dir", "check_file", "model_cache_folder", "note",
            "read_signed", "secure_folder", "write_signed"]
@@ -71,8 +72,20 @@ def cache_dir() -> Path:
 
 
 def model_cache_folder(digest: str) -> Path:
-    """The cache folder of one model version: ``cache_dir()/<first 16 hex of its sha256>/``."""
-    return secure_folder(cache_dir() / digest[:16])
+    """The cache folder of one model version: ``cache_dir()/<first 16 hex of its sha256>/``.
+
+    Temporary files a killed write left there (``.*.tmp``, older than an hour) are removed.
+    """
+    folder = secure_folder(cache_dir() / digest[:16])
+    now = time.time()
+    for tmp in folder.glob(".*.tmp"):
+        try:
+            st = tmp.lstat()
+            if stat.S_ISREG(st.st_mode) and now - st.st_mtime > STALE_SECONDS:
+                tmp.unlink()
+        except OSError:
+            continue
+    return folder
 
 
 def check_file(path: Path) -> bool:

@@ -77,11 +77,17 @@ class Scenario:
         return self.chain[0].path
 
     def where(self, section: str, *keys: str | int) -> tuple[Path, int | None]:
-        """``(file, line)`` of ``section.key[.subkey…]`` in the file that set it."""
-        if not keys:
-            return self.file, None
-        origin = self.origins.get((section, str(keys[0])))
+        """``(file, line)`` of ``section.key[.subkey…]`` in the file that set it.
+
+        A block (``optimise:``, ``uncertainties:``…) is looked up in the file of the chain that
+        holds it (the nearest to the leaf); a key missing there gives the block's own line.
+        """
+        origin = self.origins.get((section, str(keys[0]))) if keys else None
         if origin is None:
+            for link in self.chain:
+                if section in link.blocks or (section not in ("levers", "assumptions")
+                                              and (section,) in link.doc.lines):
+                    return link.path, link.doc.line((section, *keys))
             return self.file, None
         path = origin[0]
         for link in self.chain:
@@ -192,10 +198,50 @@ def parse_file(path: Path | str) -> Link:
         parsed = schema.ScenarioFile.model_validate(core)
     except ValidationError as exc:
         problems += problems_from_validation(exc, doc, core)
+        parsed = _readable_part(core, exc)
     if problems or parsed is None:
-        raise InputError(sorted(problems, key=lambda p: p.line or 0))
+        error = SchemaProblems(sorted(problems, key=lambda p: p.line or 0))
+        if parsed is not None and not non_str:
+            error.link = Link(name=parsed.name or doc.path.stem, path=doc.path, doc=doc,
+                              file=parsed, blocks=blocks)
+        raise error
     return Link(name=parsed.name or doc.path.stem, path=doc.path, doc=doc, file=parsed,
                 blocks=blocks)
+
+
+class SchemaProblems(InputError):
+    """Schema problems of a scenario; ``link`` / ``partial`` hold what could still be read.
+
+    ``link`` is the file without the keys that failed (a bad lever path drops that lever only);
+    ``partial`` (set by :func:`load_scenario`) is the merged scenario of such links, so that the
+    model checks can still report their problems with the schema's (all problems at once).
+    """
+
+    link: Link | None = None
+    partial: Scenario | None = None
+
+
+def _readable_part(core: dict[str, Any], exc: ValidationError) -> schema.ScenarioFile | None:
+    """The file's schema without the entries pydantic refused (None when even that fails)."""
+    data = dict(core)
+    for section in ("levers", "assumptions"):
+        if isinstance(data.get(section), dict):
+            data[section] = dict(data[section])
+    for err in exc.errors(include_url=False):
+        loc = err["loc"]
+        if not loc:
+            return None
+        top = loc[0]
+        if top in ("levers", "assumptions") and len(loc) > 1 and isinstance(data.get(top), dict):
+            data[top].pop(loc[1], None)
+        elif top in ("name", "extends", "model"):
+            return None  # the chain or the model would be a guess: check nothing against it
+        else:
+            data.pop(str(top), None)
+    try:
+        return schema.ScenarioFile.model_validate(data)
+    except ValidationError:
+        return None
 
 
 def resolve_parent(ref: str, child: Path) -> Path:
@@ -218,12 +264,20 @@ def load_chain(path: Path | str) -> tuple[Link, ...]:
     chain: list[Link] = []
     seen: list[Path] = []
     problems: list[Problem] = []
+    broken = False  # a file that could not be read at all, or a chain that does not close
     while True:
         seen.append(current)
         try:
             link = parse_file(current)
+        except SchemaProblems as exc:
+            problems += exc.problems
+            if exc.link is None:
+                broken = True
+                break
+            link = exc.link
         except InputError as exc:
             problems += exc.problems
+            broken = True
             break
         chain.append(link)
         ref = link.file.extends
@@ -250,7 +304,10 @@ def load_chain(path: Path | str) -> tuple[Link, ...]:
             break
         current = parent
     if problems:
-        raise InputError(problems)
+        error = SchemaProblems(problems)
+        if chain and not broken and not any(p.key == "extends" for p in problems):
+            error.partial = merge(tuple(chain))
+        raise error
     return tuple(chain)
 
 

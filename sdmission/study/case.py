@@ -138,7 +138,7 @@ def resolve_scenarios(names: Sequence[str | Path], folder: Path) -> list[Path]:
 
 
 def check_file(path: Path | str, catalogues: dict[Path, Catalogue], *, model: bool = True,
-               history: bool = False) -> tuple[Scenario | None, list[Problem]]:
+               history: bool = False, blocks: bool = False) -> tuple[Scenario | None, list[Problem]]:
     """Load one scenario file and check it against its model.
 
     Parameters
@@ -152,27 +152,70 @@ def check_file(path: Path | str, catalogues: dict[Path, Catalogue], *, model: bo
     history
         Also report levers whose own path would change a year before ``policy_start`` (what
         ``validate`` checks; :func:`prepare` applies the shared history instead).
+    blocks
+        Also check the target set and the ``uncertainties:`` / ``optimise:`` blocks against the
+        model, including the size of a robust search (what ``validate`` checks; the commands
+        check what they use through :func:`prepare`).
+
+    A file with schema errors is still checked against its model where the errors leave the rest
+    readable (an unknown lever next to a mistyped ``description:``): every problem at once.
 
     Returns
     -------
     tuple
         The scenario (``None`` when it does not load) and its problems (empty: valid).
     """
+    schema_problems: list[Problem] = []
     try:
         scn = load_scenario(path)
     except InputError as exc:
-        return None, list(exc.problems)
+        partial = getattr(exc, "partial", None)
+        if not model or partial is None:
+            return None, list(exc.problems)
+        scn, schema_problems = partial, list(exc.problems)
     if not model:
         return scn, []
     if scn.model_path not in catalogues:
         try:
             catalogues[scn.model_path] = load_catalogue(scn.model_path)
         except SdmissionError as exc:
-            return scn, [Problem(f"cannot read the model: {exc}", scn.file, None, "model")]
-    problems = check_scenario(scn, catalogues[scn.model_path])
-    if history and not problems:
-        problems = history_check(scn, catalogues[scn.model_path])
+            found = Problem(f"cannot read the model: {exc}", *scn.where("model"), "model")
+            return (None if schema_problems else scn), [*schema_problems, found]
+    catalogue = catalogues[scn.model_path]
+    problems = check_scenario(scn, catalogue)
+    if history and not problems and not schema_problems:
+        problems = history_check(scn, catalogue)
+    if blocks:
+        problems += [p for p in _block_problems(scn, catalogue) if p not in problems]
+    if schema_problems:
+        merged = schema_problems + [p for p in problems if p not in schema_problems]
+        return None, sorted(merged, key=lambda p: (str(p.file), p.line or 0))
     return scn, problems
+
+
+def _block_problems(scn: Scenario, catalogue: Catalogue) -> list[Problem]:
+    """The target set, the ``uncertainties:`` block and the ``optimise:`` block (limits, knots,
+    windows, the robust search's size) of one scenario, as ``validate`` checks them."""
+    from sdmission.study.checks import _spec, check_optimise
+
+    problems: list[Problem] = []
+    spec = _spec(scn) if "optimise" in scn.blocks else None
+    names = [scn.targets] + ([spec.targets] if spec is not None and spec.targets else [])
+    for name in dict.fromkeys(names):
+        try:
+            get_target_set(name)
+        except InputError as exc:
+            file, line = scn.where("targets") if name == scn.targets else scn.where("optimise", "targets")
+            problems += [p if p.file is not None else Problem(p.message, file, line, p.key or "targets")
+                         for p in exc.problems]
+    if "uncertainties" in scn.blocks:
+        try:
+            uncertainty_space(scn)
+        except InputError as exc:
+            problems += exc.problems
+    if spec is not None:
+        problems += [p for p in check_optimise(scn, catalogue) if p not in problems]
+    return problems
 
 
 def uncertainty_space(scn: Scenario) -> UncertaintySpace:

@@ -87,3 +87,76 @@ def test_name_cannot_escape_out(name: str, tmp_path: Path, capsys: pytest.Captur
     assert code == 1, err
     assert "--name" in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("change", ["model", "engine", "pysd", "numpy", "batch-ir", "chunk-format"])
+def test_every_version_a_result_depends_on_changes_the_key(change: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    from sdmission.model.engines.batch import engine
+
+    inputs = {"levy": xr.DataArray(1.0)}
+    args = ["sha", "batch", "s", inputs, ["x"], None, [0, 1]]
+    chunks.code_versions.cache_clear()
+    key = E.chunk_key(*args)  # type: ignore[arg-type]
+    if change == "model":
+        args[0] = "other-sha"
+    elif change == "engine":
+        args[1] = "pysd"
+    elif change == "pysd":
+        real = importlib.metadata.version
+        monkeypatch.setattr(importlib.metadata, "version",
+                            lambda name: "0.0.1" if name == "pysd" else real(name))
+    elif change == "numpy":
+        monkeypatch.setattr(np, "__version__", "0.0.1")
+    elif change == "batch-ir":
+        monkeypatch.setattr(engine, "IR_VERSION", "0")
+    else:
+        monkeypatch.setattr(chunks, "CHUNK_VERSION", "0")
+    chunks.code_versions.cache_clear()
+    try:
+        assert E.chunk_key(*args) != key  # type: ignore[arg-type]
+    finally:
+        monkeypatch.undo()
+        chunks.code_versions.cache_clear()
+
+
+def test_a_kill_during_any_write_leaves_a_temporary_file_that_the_next_write_removes(tmp_path: Path) -> None:
+    """atomic_write's temporary files (an output killed mid-write) go at the next write of that file."""
+    from sdmission.io import atomic_write_text
+
+    target = tmp_path / "out.nc"
+    old_tmp = tmp_path / ".out.nc.k1ll3d.tmp"
+    old_tmp.write_bytes(b"half")
+    then = time.time() - 7200
+    os.utime(old_tmp, (then, then))
+    young = tmp_path / ".out.nc.wr1t1ng.tmp"  # perhaps a concurrent run, still writing
+    young.write_bytes(b"")
+    other = tmp_path / ".other.nc.x.tmp"
+    other.write_bytes(b"")
+    os.utime(other, (then, then))
+    atomic_write_text(target, "data")
+    assert not old_tmp.exists() and young.exists() and other.exists()
+    assert target.read_text() == "data"
+
+
+def test_a_killed_cache_write_is_cleaned_on_the_next_load(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from sdmission.model.cache import model_cache_folder
+    from sdmission.model.engines.batch.engine import load_ir
+    from sdmission.model.hashing import model_hash
+
+    monkeypatch.setenv("SDMISSION_CACHE", str(tmp_path / "cache"))
+    mdl = tmp_path / "toy.mdl"
+    shutil.copyfile(TOY, mdl)
+    load_ir(mdl)  # cached: the next load writes nothing
+    folder = model_cache_folder(model_hash(mdl))
+    orphan = folder / ".compiled-0123.py.abc.tmp"
+    orphan.write_bytes(b"{half")
+    then = time.time() - 7200
+    os.utime(orphan, (then, then))
+    load_ir(mdl)
+    assert not orphan.exists()

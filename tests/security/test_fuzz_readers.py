@@ -205,9 +205,9 @@ _OPTIMISE = st.one_of(values, st.fixed_dictionaries({
 @FUZZ
 @given(_OPTIMISE)
 def test_optimiser_reader(block: Any) -> None:
-    from sdmission.commands.optimise import check_optimise
     from sdmission.model.catalogue import load_catalogue
     from sdmission.scenario.load import load_scenario
+    from sdmission.study.checks import check_optimise
 
     data = {"name": "fuzz", "extends": str(BASELINE), "optimise": block}
     with tempfile.TemporaryDirectory() as d:
@@ -218,3 +218,6 @@ def test_optimiser_reader(block: Any) -> None:
             return
         problems = check_optimise(scn, load_catalogue(scn.model_path))
         assert all(str(p) for p in problems)
+        code, err = _cli(["validate", path])  # validate runs the same checks, with the rest
+        _clean(code, err)
+        assert not problems or code == 1, err  # what check_optimise finds, validate reports

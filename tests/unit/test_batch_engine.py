@@ -92,7 +92,7 @@ def test_ir_is_cached_by_hash_outside_the_model_folder(tmp_path: Path) -> None:
     shutil.copyfile(MODELS / "fn_arith.mdl", mdl)
     model = load_ir(mdl)
     assert model.source_hash == model_hash(mdl)
-    cached = list((cache_dir() / model.source_hash[:16]).glob("batch-ir-*.pkl"))
+    cached = list((cache_dir() / model.source_hash[:16]).glob("batch-ir-*.json"))
     assert len(cached) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.mdl"]  # nothing written beside it
     assert load_ir(mdl) == model  # second load comes from the cache and is the same IR

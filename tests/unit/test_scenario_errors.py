@@ -155,3 +155,122 @@ def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
     f.write_text("name: a\nname: b\n")
     (msg,) = problems_of(f)
     assert msg.startswith(f"{f.resolve()}:2: invalid YAML") and "duplicate" in msg
+
+
+def _validate(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    from sdmission.cli import main
+
+    code = main(["validate", str(path)])
+    err = capsys.readouterr().err
+    assert "unexpected error" not in err and "Traceback" not in err, err
+    return code, [line.removeprefix("error: ") for line in err.splitlines() if line.strip()]
+
+
+def test_schema_and_model_problems_are_reported_together(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A mistyped description, a bad path and an unknown key do not hide the unknown lever, the
+    lever out of its limits or the lever under the wrong section (each with file:line)."""
+    f = tmp_path / "s.yaml"
+    f.write_text(
+        f"model: {MINI}\ndescription: 5\nlevers:\n  co2_levy_tariff: 5000\n  gas_price: 7\n"
+        "  rd_support: {knots: nope}\n  co2_levy_tarif: 1\ntimee: 3\n"
+    )
+    code, lines = _validate(f, capsys)
+    assert code == 1
+    where = [line.split(": ", 2)[:2] for line in lines]
+    assert where == [
+        [f"{f}:2", "description"],
+        [f"{f}:4", "levers.co2_levy_tariff"],
+        [f"{f}:5", "levers.gas_price"],
+        [f"{f}:6", "levers.rd_support.knots"],
+        [f"{f}:7", "levers.co2_levy_tarif"],
+        [f"{f}:8", "timee"],
+    ], lines
+    assert "did you mean 'co2_levy_tariff'?" in lines[4]
+
+
+def test_a_schema_error_in_the_model_key_checks_nothing_against_a_guessed_model(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text("model: [1, 2]\nlevers:\n  not_a_lever_anywhere: 3\n")
+    code, lines = _validate(f, capsys)
+    assert code == 1
+    assert [line.split(": ", 2)[1] for line in lines] == ["model"], lines
+
+
+ROBUST = DATA / "models" / "opt_robust.mdl"
+
+
+def test_validate_checks_targets_uncertainties_and_the_optimise_block_at_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "opt.yaml"
+    f.write_text(f"""\
+name: opt
+model: {ROBUST}
+targets: nosuchset
+levers:
+  abatement_efort: 3
+uncertainties:
+  parameters:
+    - {{name: emission_factor}}
+optimise:
+  start: 1900
+  levers:
+    abatement_effort: {{bounds: [0, 500], knots: [2025, 3000]}}
+  objective: {{discount_rate: 0.03, window: [2200, 2300]}}
+  method: {{popsize: 200, maxiter: 40, tol: 1.0e-4, seed: 2}}
+  robust: {{p: 0.8, members: 100000, sampler: lhs, seed: 1}}
+""")
+    code, lines = _validate(f, capsys)
+    assert code == 1
+    keyed = {tuple(line.split(": ", 2)[:2]): line for line in lines}
+    expect = {
+        (f"{f}:5", "levers.abatement_efort"), (f"{f}:3", "targets"),
+        (f"{f}:10", "optimise.start"), (f"{f}:12", "optimise.levers.abatement_effort.knots"),
+        (f"{f}:12", "optimise.levers.abatement_effort.bounds"),
+        (f"{f}:13", "optimise.objective.window"), (f"{f}:15", "optimise.robust.members"),
+    }
+    assert set(keyed) == expect, lines
+    robust = [line for line in lines if "optimise.robust.members" in line]
+    assert len(robust) == 2  # memory of one generation and time of the whole search
+    assert "200 x 2 candidates x 100,001 futures" in robust[0] and "GiB" in robust[0]
+    assert "fewer robust members" in robust[0]
+    assert "41 generations" in robust[1] and "SDMISSION_MAX_HOURS" in robust[1]
+    assert "smaller method.maxiter" in robust[1]
+
+
+def test_validate_refuses_a_long_robust_search_by_time(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fits in memory, but 200 x 1 x 1,001 runs x 10,001 generations is refused by the time estimate."""
+    import time
+
+    from sdmission import limits
+
+    monkeypatch.delenv(limits.ENV_HOURS, raising=False)
+    f = tmp_path / "long.yaml"
+    f.write_text(f"""\
+name: long
+model: {ROBUST}
+targets: klimaatakkoord-industry
+uncertainties:
+  parameters:
+    - {{name: emission_factor}}
+optimise:
+  start: 2025
+  levers:
+    abatement_effort: {{bounds: [0, 100]}}
+  objective: {{discount_rate: 0.03}}
+  method: {{popsize: 200, maxiter: 10000, tol: 1.0e-4, seed: 2}}
+  robust: {{p: 0.8, members: 1000, sampler: lhs, seed: 1}}
+""")
+    start = time.perf_counter()
+    code, lines = _validate(f, capsys)
+    assert time.perf_counter() - start < 5
+    assert code == 1
+    assert len(lines) == 1 and "would take at least" in lines[0], lines
+    assert lines[0].startswith(f"{f}:13: optimise.robust.members"), lines
+    # 200 x 1001 runs x 10001 generations x 36 times x 17 variables x 1e-7 s = 34.0 h
+    assert "would take at least 34 h; the limit is 24 h" in lines[0], lines
+    monkeypatch.setenv(limits.ENV_HOURS, "200")
+    code, lines = _validate(f, capsys)
+    assert code == 0, lines

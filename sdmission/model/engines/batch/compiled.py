@@ -43,7 +43,7 @@ import numpy as np
 from sdmission.errors import ModelError, UnsupportedFunctionError
 from sdmission.io import atomic_write_bytes
 from sdmission.model.cache import check_file, note
-from sdmission.model.engines.batch import codegen, ir
+from sdmission.model.engines.batch import artefacts, codegen, ir
 from sdmission.model.translate import model_cache_folder
 
 CODE_VERSION = "4"
@@ -472,7 +472,8 @@ class _Scalar(codegen._Gen):
         self.slots = {n: [slots[self.v(n, e)] for e in range(self.size[n])]
                       for n in self.m.variables if all(self.v(n, e) in slots for e in range(self.size[n]))}
         tables = [f"_TX{t} = _C['_TX{t}']\n_TY{t} = _C['_TY{t}']" for t in sorted(self.tables_used)]
-        head = PRELUDE + "\n_C = np.load(__file__[:-3] + '.npz')\n" + "\n".join(tables) + "\n\n\n"
+        # the tables' arrays are checked and handed over by the loader (artefacts.py, issue #13)
+        head = PRELUDE + "\n_C = _SDM_TABLES\n" + "\n".join(tables) + "\n\n\n"
         return head + "\n\n".join(funcs) + "\n\n" + "\n".join(L) + "\n"
 
 
@@ -480,7 +481,7 @@ _CHUNK = 120
 _SLOT = re.compile(r"\b(?:v\d+_\d+|o\d+_\d+|[sd]\d+_\d+(?:_\d+)?)\b")
 
 
-def _load_module(path: Path) -> Any:
+def _load_module(path: Path, tables: dict[str, np.ndarray]) -> Any:
     name = f"sdmission_compiled_{path.stem.replace('-', '_')}"
     if name in sys.modules:
         return sys.modules[name]
@@ -488,6 +489,7 @@ def _load_module(path: Path) -> Any:
     if spec is None or spec.loader is None:
         raise ModelError(f"cannot load generated module {path}")
     module = importlib.util.module_from_spec(spec)
+    module._SDM_TABLES = tables  # type: ignore[attr-defined]
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
@@ -510,23 +512,19 @@ class CompiledFunction:
         if self.path.exists() and (not check_file(self.path) or self.path.read_bytes() != src.encode()):
             note(f"cached compiled module {self.path} differs from the generated code; rewriting it")
             self.path.unlink(missing_ok=True)
+        arrays = artefacts.table_arrays(model, gen.tables_used)
+        npz = self.path.with_suffix(".npz")
+        tables = artefacts.read_tables(npz, artefacts.content_digest(arrays))
+        if tables is None:
+            artefacts.write_tables(npz, arrays)
+            tables = arrays
         if not self.path.exists():
-            arrays = {}
-            for t in gen.tables_used:
-                xs, ys = model.tables[t]
-                arrays[f"_TX{t}"] = np.asarray(xs, dtype=float)
-                arrays[f"_TY{t}"] = np.asarray(ys, dtype=float)
-            npz = self.path.with_suffix(".npz")
-            import io
-
-            buf = io.BytesIO()
-            arrays.setdefault("_empty", np.zeros(0))
-            np.savez(buf, **arrays)  # type: ignore[arg-type]
-            atomic_write_bytes(npz, buf.getvalue(), mode=0o600)
             atomic_write_bytes(self.path, src.encode(), mode=0o600)
-        module = _load_module(self.path)
+        artefacts.check_numba_cache(self.path)  # numba's cache is pickles: only files we signed
+        module = _load_module(self.path, tables)
         self.fn, self.fn_parallel = module.run, module.run_parallel
         self.compile_seconds: float | None = None
+        self._signed: set[Any] = set()
 
     def __call__(self, times: np.ndarray, flags: np.ndarray, dt: float, cin: np.ndarray, tin: np.ndarray,
                  ds: np.ndarray, out: np.ndarray, save: np.ndarray) -> np.ndarray:
@@ -535,5 +533,9 @@ class CompiledFunction:
             t0 = time.perf_counter()
             result = fn(times, flags, dt, cin, tin, ds, out, save)
             self.compile_seconds = time.perf_counter() - t0
-            return np.asarray(result)
-        return np.asarray(fn(times, flags, dt, cin, tin, ds, out, save))
+        else:
+            result = fn(times, flags, dt, cin, tin, ds, out, save)
+        if fn not in self._signed:  # numba wrote (or reused) its cache for this function
+            self._signed.add(fn)
+            artefacts.sign_numba_cache(self.path)
+        return np.asarray(result)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +19,8 @@ import xarray as xr
 from sdmission.constants import MEMBER, TIME
 from sdmission.errors import ModelError
 from sdmission.io import atomic_write_bytes
-from sdmission.model.cache import model_cache_folder, read_signed, write_signed
-from sdmission.model.engines.batch import codegen, ir
+from sdmission.model.cache import check_file, model_cache_folder, note, read_signed, write_signed
+from sdmission.model.engines.batch import codegen, ir, irstore
 from sdmission.model.engines.batch.compiler import compile_model
 from sdmission.model.hashing import model_hash
 
@@ -34,24 +33,34 @@ RPREC = 1e-5
 def load_ir(mdl_path: Path | str) -> ir.ModelIR:
     """The model's IR, compiled on first use and cached by content hash (never beside the ``.mdl``).
 
-    The cached pickle is signed (HMAC with the per-user key, :mod:`sdmission.model.cache`) and is
-    unpickled only when its signature matches; anything else is deleted and rebuilt (issue #13).
+    The cache entry is JSON (:mod:`sdmission.model.engines.batch.irstore`): reading it builds only
+    the IR's own dataclasses and checks every name and number that reaches generated code, so it
+    can never run code, even when forged with a leaked key. It is also signed (HMAC with the
+    per-user key, :mod:`sdmission.model.cache`); a damaged, forged or stale entry is reported,
+    deleted and rebuilt once (issue #13).
     """
     path = Path(mdl_path)
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
     digest = model_hash(path)
-    cached = model_cache_folder(digest) / f"batch-ir-v{IR_VERSION}.pkl"
+    folder = model_cache_folder(digest)
+    for old in folder.glob("batch-ir-v*.pkl"):  # pickles of older versions: never read
+        old.unlink(missing_ok=True)
+    cached = folder / f"batch-ir-v{IR_VERSION}.json"
     data = read_signed(cached)
     if data is not None:
         try:
-            model = pickle.loads(data)  # noqa: S301 - signed by us with the per-user key
-            if isinstance(model, ir.ModelIR) and model.source_hash == digest and _externals_unchanged(model, path.parent):
+            model = irstore.loads(data)
+        except irstore.IRFormatError as exc:
+            note(f"cache entry {cached} is not a valid IR ({exc}); rebuilding it")
+        else:
+            if model.source_hash == digest and _externals_unchanged(model, path.parent):
                 return model
-        except Exception:  # noqa: BLE001 - a corrupt cache entry is rebuilt, never trusted
-            pass
+            if model.source_hash != digest:
+                note(f"cache entry {cached} belongs to another model; rebuilding it")
+        cached.unlink(missing_ok=True)
     model = compile_model(path, digest)
-    write_signed(cached, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    write_signed(cached, irstore.dumps(model))
     return model
 
 
@@ -160,7 +169,8 @@ class BatchEngine:
         key = hashlib.sha256(repr((IR_VERSION, sorted(plan.const_inputs), sorted(plan.time_inputs),
                                    plan.outputs)).encode()).hexdigest()[:16]
         file = model_cache_folder(self.model.source_hash) / f"batch-{key}.py"
-        if not file.exists():  # kept for reading and for tracebacks; never imported from disk
+        # kept for reading and for tracebacks; never imported from disk (run from ``src``)
+        if not (file.is_file() and check_file(file) and file.read_bytes() == src.encode()):
             atomic_write_bytes(file, src.encode(), mode=0o600)
         namespace: dict[str, Any] = dict(consts)
         exec(compile(src, str(file), "exec"), namespace)  # noqa: S102 - our own generated code
