@@ -294,6 +294,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
                                         "Klimaatakkoord-doel voor de industrie (35,7 Mt in 2030)"),
     "targets.groene-industriepolitiek": ("mission of Groene Industriepolitiek",
                                          "missie uit Groene Industriepolitiek"),
+    "targets.circular-programme": ("Rijksbrede programma Circulaire Economie (primary abiotic use -50 % by 2030)",
+                                   "Rijksbreed programma Circulaire Economie (primair abiotisch -50 % in 2030)"),
     "targets.industry_reference": ("Klimaatakkoord goal for industry", "Klimaatakkoord-doel industrie"),
 }
 

@@ -166,7 +166,7 @@ def test_material_mass_balance() -> None:
     out = run(final_time=2040, saveper=dt, recycled_content_mandate=0.5)
     miu = series(out, "materials_in_use")
     net = series(out, "products_to_use") - series(out, "end_of_life")
-    np.testing.assert_allclose(miu[1:], miu[0] + np.cumsum(net[:-1] * dt), rtol=1e-9)
+    np.testing.assert_allclose(miu[1:], miu[0] + np.cumsum(net[:-1] * dt, axis=0), rtol=1e-9)  # per material
     eol = series(out, "end_of_life")
     np.testing.assert_allclose(eol, series(out, "collected") + series(out, "uncollected"), rtol=1e-12)
     np.testing.assert_allclose(

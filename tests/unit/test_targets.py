@@ -34,7 +34,7 @@ def _ds(**series: np.ndarray) -> xr.Dataset:
 def test_shipped_sets_and_default():
     sets = load_target_sets()
     assert list(sets) == ["design", "klimaatwet-2023", "klimaatakkoord-industry",
-                          "groene-industriepolitiek"]
+                          "groene-industriepolitiek", "circular-programme"]
     assert DEFAULT_SET == "design"
     assert all(isinstance(s, TargetSet) and s.source and s.description for s in sets.values())
 
@@ -48,6 +48,8 @@ def test_shipped_sets_and_default():
         ("klimaatakkoord-industry", {("industry_ghg", 2030, "<=", 35.7)}),
         ("groene-industriepolitiek", {("industry_ghg", 2040, "<=", 0.0), ("circular_share", 2040, ">=", 0.75),
                                       ("industry_ghg", 2050, "<=", 0.0), ("circular_share", 2050, ">=", 1.0)}),
+        ("circular-programme", {("primary_abiotic_material_index", 2030, "<=", 0.5),
+                                ("circular_share", 2050, ">=", 1.0)}),
     ],
 )
 def test_shipped_set_contents(name, expected):
