@@ -48,7 +48,7 @@ FUNCTIONS: Final = (
     "market_formation",
     "resources",
     "legitimacy",
-    "governance",
+    "guidance",
 )
 
 # Reference levels (shared/data/observed, Klimaatwet scope).

@@ -111,7 +111,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "function.market_formation": ("Market formation", "Marktvorming"),
     "function.resources": ("Resources", "Middelen"),
     "function.legitimacy": ("Legitimacy", "Legitimiteit"),
-    "function.governance": ("Governance", "Regie"),
+    "function.guidance": ("Guidance of the search", "Richting van het zoeken"),
     # --- shipped scenarios ---------------------------------------------------------------------------
     "scenario.baseline": ("Baseline", "Basispad"),
     "scenario.levy-neutralised": ("Levy neutralised", "Heffing geneutraliseerd"),

@@ -39,7 +39,7 @@ def run(**params) -> dict[str, np.ndarray]:
 
 
 HIGH_LEVY = {"co2_levy_tariff": {2015: 0.0, 2024: 0.0, 2025: 300.0, 2040: 300.0}}
-FUNC = {f: i for i, f in enumerate(("knowledge", "experimentation", "market_formation", "resources", "legitimacy", "governance"))}
+FUNC = {f: i for i, f in enumerate(("knowledge", "experimentation", "market_formation", "resources", "legitimacy", "guidance"))}
 
 # (lever settings, output, index into subscripts or None, expected sign of change at FINAL, baseline settings)
 CASES = {

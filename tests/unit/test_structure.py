@@ -160,7 +160,7 @@ def test_project_model_loops(project_model_path: Path) -> None:
     loops = feedback_loops(project_model_path, max_length=6)
     by_vars = {lp.variables: lp.polarity for lp in loops}
     assert by_vars[("capacity", "retirement")] == "balancing"  # replacement outflow
-    assert by_vars[("knowledge",)] == "balancing"  # depreciation
+    assert by_vars[("knowledge", "knowledge_obsolescence")] == "balancing"  # depreciation (a named outflow)
     assert by_vars[("readiness", "readiness_growth")] == "unknown"  # logistic: R and B at once
     assert by_vars[("capacity", "retirement", "investment", "new_capacity")] == "reinforcing"  # replacement
     g = dependency_graph(project_model_path)
