@@ -557,3 +557,106 @@ def simulate_history(mdl_path: Path | str, params: dict[str, float] | None = Non
     runner = HistoryRunner(mdl_path, final_year=years[1])
     sims = runner.run({k: np.array([v]) for k, v in (params or {}).items()})
     return {k: v[0].loc[years[0] : years[1]] for k, v in sims.items()}
+
+
+# --------------------------------------------------------------------------------------- projections
+
+PROJECTIONS_FILE = "projection_checks.csv"
+
+
+@dataclass(frozen=True)
+class ProjectionCheck:
+    """A model projection against a published range (e.g. the KEV's 2030 national GHG)."""
+
+    name: str
+    variable: str
+    year: int
+    low: float
+    high: float
+    source: str
+    model: float
+    tolerance: float | None = None  # model units; None = no tolerance defended
+    tolerance_basis: str = ""
+
+    @property
+    def distance(self) -> float:
+        """0 inside the range; otherwise model minus the nearer end (model units)."""
+        if self.model > self.high:
+            return self.model - self.high
+        if self.model < self.low:
+            return self.model - self.low
+        return 0.0
+
+    @property
+    def within_tolerance(self) -> bool | None:
+        return None if self.tolerance is None else abs(self.distance) <= self.tolerance
+
+    def row(self) -> dict[str, object]:
+        ok = self.within_tolerance
+        return {"check": self.name, "variable": self.variable, "year": self.year, "model": self.model,
+                "low": self.low, "high": self.high, "distance": self.distance,
+                "tolerance": self.tolerance if self.tolerance is not None else float("nan"),
+                "tolerance_basis": self.tolerance_basis,
+                "within_tolerance": "" if ok is None else ("yes" if ok else "no"), "source": self.source}
+
+
+def projection_ranges(path: Path | str | None = None) -> list[dict[str, str]]:
+    """Rows of the packaged ``projection_checks.csv`` (name, variable, year, low, high, source)."""
+    p = Path(path) if path else _data_dir() / PROJECTIONS_FILE
+    with open(p, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for line, r in enumerate(rows, start=2):
+        try:
+            int(r["year"]), float(r["low"]), float(r["high"])
+        except (KeyError, ValueError, TypeError) as exc:
+            raise _bad(f"bad projection row ({exc!r}); need name, variable, year, low, high, source",
+                       file=p, line=line) from exc
+    return rows
+
+
+def projection_checks(mdl_path: Path | str, params: Mapping[str, float] | None = None, *,
+                      scenario: Path | str | None = None, tolerance: float | None = None,
+                      tolerance_basis: str = "", engine: str = "batch") -> list[ProjectionCheck]:
+    """Run the model (a scenario file's inputs, or its own defaults) and compare with each range.
+
+    ``params`` override the scenario (e.g. freshly fitted values); variables the model lacks are
+    skipped.
+    """
+    from sdmission.model.catalogue import load_catalogue
+    from sdmission.model.engines.factory import load_engine
+
+    rows = projection_ranges()
+    inputs: dict[str, xr.DataArray] = {}
+    if scenario is not None:
+        from sdmission.scenario.check import scenario_inputs
+        from sdmission.scenario.load import load_scenario
+
+        inputs = scenario_inputs(load_scenario(scenario), load_catalogue(mdl_path))
+    inputs.update({k: xr.DataArray(float(v)) for k, v in (params or {}).items()})
+    eng = load_engine(mdl_path, engine)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        names = [r["variable"] for r in rows]
+        have = set(eng.run({}, final_time=load_catalogue(mdl_path).time_grid(2016)[0] + 1).data_vars)
+        wanted = [n for n in names if n in have]
+        if not wanted:
+            return []
+        ds = eng.run(inputs, return_vars=wanted, final_time=max(int(r["year"]) for r in rows)).isel(member=0)
+    out = []
+    for r in rows:
+        if r["variable"] not in have:
+            continue
+        value = float(ds[r["variable"]].sel(time=float(r["year"])).sum())
+        out.append(ProjectionCheck(r["name"], r["variable"], int(r["year"]), float(r["low"]), float(r["high"]),
+                                   r["source"], value, tolerance, tolerance_basis))
+    return out
+
+
+def holdout_rmse(cal: Calibration, name: str) -> float | None:
+    """Root mean squared error (model units) of a series over the holdout window, or None."""
+    if cal.holdout_window is None or name not in cal.observed:
+        return None
+    obs = cal.observed[name].loc[cal.holdout_window[0] : cal.holdout_window[1]]
+    if obs.size < 2:
+        return None
+    return float(np.sqrt(np.mean((cal.simulated[name].loc[obs.index].to_numpy() - obs.to_numpy()) ** 2)))

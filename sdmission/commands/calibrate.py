@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from sdmission.settings import discover
@@ -30,7 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sdmission.analysis.calibrate import CALIBRATION_YEARS, evaluate, fit
+    from sdmission.analysis.calibrate import (
+        CALIBRATION_YEARS,
+        OBSERVATION_ERROR,
+        evaluate,
+        fit,
+        holdout_rmse,
+        projection_checks,
+    )
     from sdmission.errors import InputError, Problem
     from sdmission.io import atomic_write_csv
 
@@ -59,11 +67,34 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{var}:  year  observed  simulated")
         for y in obs.index:
             print(f"{'':>{len(var) + 2}}{y}  {obs[y]:8.3f}  {sim[y]:9.3f}")
+    # Projections against published ranges. Tolerance: the out-of-sample error (holdout RMSE) of the
+    # endogenous part, industry GHG, when there is a holdout; else the inventories' observation error.
+    rmse = holdout_rmse(cal, "industry_ghg")
+    scenario = settings.scenarios_dir / "baseline.yaml"
+    checks = projection_checks(model, cal.parameters, scenario=scenario if scenario.exists() else None,
+                               engine=args.engine)
+    for i, c in enumerate(checks):
+        if rmse is not None and holdout:
+            tol, basis = rmse, f"holdout RMSE of industry_ghg {holdout[0]}-{holdout[1]}"
+        else:
+            tol, basis = OBSERVATION_ERROR * c.model, f"inventory observation error {OBSERVATION_ERROR:.0%}"
+        checks[i] = dataclasses.replace(c, tolerance=tol, tolerance_basis=basis)
+    if checks:
+        src = scenario.name if scenario.exists() else "the model's own defaults"
+        print(f"\nprojections against published ranges ({src}):")
+        for c in checks:
+            tol = (f"; tolerance {c.tolerance:.1f} ({c.tolerance_basis}): "
+                   f"{'within' if c.within_tolerance else 'outside'}") if c.tolerance is not None else ""
+            print(f"  {c.name}: {c.variable} {c.year} = {c.model:.1f}, range {c.low:g}-{c.high:g}, "
+                  f"distance {c.distance:+.1f}{tol}")
     out = args.out or settings.results_dir / "calibration"
     atomic_write_csv(cal.rows(), out / "calibration.csv")
     written = [out / "calibration.csv"]
     if cal.estimates:
         atomic_write_csv(cal.parameter_rows(), out / "parameters.csv")
         written.append(out / "parameters.csv")
+    if checks:
+        atomic_write_csv([c.row() for c in checks], out / "projections.csv")
+        written.append(out / "projections.csv")
     print("\nwrote " + ", ".join(str(p) for p in written))
     return 0
