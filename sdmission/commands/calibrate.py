@@ -83,10 +83,10 @@ def run(args: argparse.Namespace) -> int:
         src = scenario.name if scenario.exists() else "the model's own defaults"
         print(f"\nprojections against published ranges ({src}):")
         for c in checks:
-            tol = (f"; tolerance {c.tolerance:.1f} ({c.tolerance_basis}): "
+            tol_s = (f"; tolerance {c.tolerance:.1f} ({c.tolerance_basis}): "
                    f"{'within' if c.within_tolerance else 'outside'}") if c.tolerance is not None else ""
             print(f"  {c.name}: {c.variable} {c.year} = {c.model:.1f}, range {c.low:g}-{c.high:g}, "
-                  f"distance {c.distance:+.1f}{tol}")
+                  f"distance {c.distance:+.1f}{tol_s}")
     out = args.out or settings.results_dir / "calibration"
     atomic_write_csv(cal.rows(), out / "calibration.csv")
     written = [out / "calibration.csv"]
