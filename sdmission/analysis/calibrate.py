@@ -433,9 +433,14 @@ def _evaluate_windows(cal: Calibration, runner: HistoryRunner, sims: dict[str, p
 
 def evaluate(mdl_path: Path | str, params: dict[str, float] | None = None, *,
              fit_window: tuple[int, int] = CALIBRATION_YEARS, holdout: tuple[int, int] | None = None,
-             engine: str = "batch", series: Sequence[SeriesSpec] | None = None) -> Calibration:
-    """Fit statistics of the model (optional parameter overrides) against every observed series."""
-    runner = HistoryRunner(mdl_path, series, engine, final_year=max(fit_window[1], holdout[1] if holdout else 0))
+             engine: str = "batch", series: Sequence[SeriesSpec] | None = None,
+             data_dir: Path | None = None) -> Calibration:
+    """Fit statistics of the model (optional parameter overrides) against every observed series.
+
+    ``data_dir`` replaces the packaged observed data (same file names).
+    """
+    runner = HistoryRunner(mdl_path, series, engine, final_year=CALIBRATION_YEARS[1],
+                           data_dir=data_dir)
     check_windows(fit_window, holdout, runner.initial_year(), CALIBRATION_YEARS[1])
     sims = runner.run({k: np.array([v]) for k, v in (params or {}).items()})
     cal = Calibration(parameters=dict(params or {}), fit_window=fit_window, holdout_window=holdout,
@@ -470,7 +475,7 @@ def _targets(runner: HistoryRunner, fit_series: Sequence[str] | None,
 def fit(mdl_path: Path | str, max_evaluations: int = 80, *, fit_window: tuple[int, int] = CALIBRATION_YEARS,
         holdout: tuple[int, int] | None = None, fit_series: Sequence[str] | None = None,
         engine: str = "batch", series: Sequence[SeriesSpec] | None = None,
-        prior_weight: float = 1.0) -> Calibration:
+        prior_weight: float = 1.0, data_dir: Path | None = None) -> Calibration:
     """Fit the model's scalar ``[calibrated]`` parameters within their ranges by least squares.
 
     Data residuals are relative errors of every observed year of the fit window of every fitted
@@ -483,7 +488,8 @@ def fit(mdl_path: Path | str, max_evaluations: int = 80, *, fit_window: tuple[in
     """
     from scipy.optimize import least_squares
 
-    runner = HistoryRunner(mdl_path, series, engine, final_year=max(fit_window[1], holdout[1] if holdout else 0))
+    runner = HistoryRunner(mdl_path, series, engine, final_year=CALIBRATION_YEARS[1],
+                           data_dir=data_dir)
     check_windows(fit_window, holdout, runner.initial_year(), CALIBRATION_YEARS[1])
     rows, notes = calibrated_parameters(mdl_path)
     if not rows:
@@ -541,7 +547,8 @@ def fit(mdl_path: Path | str, max_evaluations: int = 80, *, fit_window: tuple[in
     else:
         notes.append("the Jacobian is rank-deficient: some parameters do not affect the fitted series")
     params = {k: float(f"{v:.4g}") for k, v in zip(names, best, strict=True)}
-    cal = evaluate(mdl_path, params, fit_window=fit_window, holdout=holdout, engine=engine, series=series)
+    cal = evaluate(mdl_path, params, fit_window=fit_window, holdout=holdout, engine=engine, series=series,
+                   data_dir=data_dir)
     cal.fitted_series = tuple(targets)
     cal.n_observations = int(sum(len(o) for o in targets.values()))
     cal.estimates = [ParameterEstimate(p.name, params[p.name], p.low, p.high, p.value, stderr[i])
