@@ -357,6 +357,19 @@ class Calibration:
                      "before the holdout flat)")
         return "\n".join(lines)
 
+    def markdown(self) -> str:
+        """The fit table as Markdown (for the model README)."""
+        lines = ["| series | window | years | MAPE | RMSPE | R² | Theil U | U^M | U^S | U^C | naive MAPE |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in self.rows():
+            naive = r["naive_mape"]
+            naive_s = f"{naive:.1%}" if isinstance(naive, float) and np.isfinite(naive) else ""
+            name = f"{r['series']}" + ("" if r["fitted"] == "yes" else " (not fitted)")
+            lines.append(f"| {name} | {r['window']} | {r['years']} | {r['mape']:.1%} | {r['rmspe']:.1%} | "
+                         f"{r['r2']:.2f} | {r['theil_u']:.3f} | {r['um']:.2f} | {r['us']:.2f} | {r['uc']:.2f} | "
+                         f"{naive_s} |")
+        return "\n".join(lines).replace("%", " %")
+
     def parameter_rows(self) -> list[dict[str, object]]:
         return [{"parameter": e.name, "value": e.value, "low": e.low, "high": e.high, "start": e.start,
                  "stderr": e.stderr if e.stderr is not None else float("nan"), "at_bound": e.at_bound}

@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="weight of the prior (each range read as a 95 %% normal interval); 0 = plain least squares")
     parser.add_argument("--max-evaluations", type=int, default=80, help="model evaluations the fit may use")
     parser.add_argument("--engine", choices=("batch", "pysd"), default="batch", help="simulation engine")
+    parser.add_argument("--markdown", action="store_true", help="also print the fit table as Markdown")
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for calibration.csv and parameters.csv (default: results/calibration)")
 
@@ -62,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
         for e in at_bound:
             print(f"  warning: {e.name} = {e.value:g} sits at its {e.at_bound} bound [{e.low:g}, {e.high:g}]")
     print(cal.table())
+    if args.markdown:
+        print()
+        print(cal.markdown())
     for var in cal.observed:
         obs, sim = cal.observed[var], cal.simulated[var]
         print(f"\n{var}:  year  observed  simulated")
