@@ -51,7 +51,7 @@ def levers() -> pd.DataFrame:
 
 def _columns() -> list[str]:
     return sorted(set(FRACTIONS + NONNEGATIVE_FLOWS + tuple(stocks())) | {
-        "materials_in_use", "products_to_use", "uncollected", "collected", "recycling_losses",
+        "sector_co2", "materials_in_use", "products_to_use", "uncollected", "collected", "recycling_losses",
         "forced_retirement", "retrofit_out", "early_retirement"})
 
 
@@ -105,17 +105,52 @@ def _limits(which: int) -> dict[str, float]:
     return vals
 
 
+def budget_levers() -> pd.DataFrame:
+    """Levers that are public budgets (money per year or civil-service staff), from the model's units."""
+    lv = levers()
+    units = lv["Units"].astype(str)
+    return lv[units.str.contains("EUR/Year") | (units == "FTE")]
+
+
+def _budgets(which: int) -> dict[str, float]:
+    """Every budget lever at 0 (which=0) or at its upper limit (which=1)."""
+    return {r["Py Name"]: float(r["Limits"][1]) if which else 0.0 for _, r in budget_levers().iterrows()}
+
+
+# Demand collapse: demand for every sector's output halves each year (growth -50 %/yr, ln 0.5 = -0.69;
+# the assumptions are growth rates in 1/Year, so -0.69 is a halving a year).
+DEMAND_COLLAPSE = {"industrial_demand_growth": -0.69, "refinery_demand_growth": -0.69}
+
 EXTREMES = {
     "baseline": {},
     "levers_at_lower_limits": _limits(0),
     "levers_at_upper_limits": _limits(1),
+    "co2_price_0": {"eu_ets_price": 0.0},
     "co2_price_1000": {"eu_ets_price": 1000.0},
     "no_investment": {"investment": 0.0},
     "no_rd": {"rd_support": 0.0},
+    "zero_budgets": _budgets(0),
+    "maximal_budgets": _budgets(1),
+    "demand_collapse": DEMAND_COLLAPSE,
+    "demand_collapse_levers_at_upper_limits": {**_limits(1), **DEMAND_COLLAPSE},
+}
+#: Cases whose inputs themselves change faster than 35 %/yr (the jump check does not apply).
+FAST_BY_DESIGN = {"demand_collapse", "demand_collapse_levers_at_upper_limits"}
+
+
+# Known failure, issue #12 item 1 (circular module, being rewritten on another branch): with every
+# lever at its maximum and demand collapsing, circular_share reaches 1.055 (bio-based content on top of
+# a 100 % mandated secondary content). strict=True: once the rewrite fixes it this xfail fails, and the
+# mark must be removed.
+_KNOWN_BROKEN = {
+    "demand_collapse_levers_at_upper_limits": "issue #12: circular_share exceeds 1 (1.055) with every lever at "
+                                              "its maximum under a demand collapse",
 }
 
 
-@pytest.mark.parametrize("case", list(EXTREMES))
+@pytest.mark.parametrize("case", [
+    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=_KNOWN_BROKEN[c])) if c in _KNOWN_BROKEN else c
+    for c in EXTREMES])
 def test_extreme_conditions_stay_physical(case: str) -> None:
     out = run(**EXTREMES[case])
     for name in out:
@@ -129,6 +164,8 @@ def test_extreme_conditions_stay_physical(case: str) -> None:
         x = series(out, name)
         assert x.min() >= -1e-9 and x.max() <= 1 + 1e-9, f"{case}: {name} outside [0, 1]"
     # No instant transitions: total capacity and industry emissions move < 35 %/yr.
+    if case in FAST_BY_DESIGN:
+        return
     cap = series(out, "capacity").sum(axis=(1, 2))
     ghg = series(out, "industry_ghg")
     for name, x in (("capacity", cap), ("industry_ghg", ghg)):
@@ -148,6 +185,55 @@ def test_extremes_move_the_right_way() -> None:
     assert conv(hot) < 0.15 * conv(base)
     # Strict regulation (standard 0, phase-out 2020) cuts emissions far below baseline.
     assert series(run(**EXTREMES["levers_at_lower_limits"]), "industry_ghg")[-1] < 0.5 * series(base, "industry_ghg")[-1]
+
+
+def test_budget_levers_are_found() -> None:
+    """The zero/maximal-budget cases set every budget lever the model has (read from its units)."""
+    names = set(budget_levers()["Py Name"])
+    assert {"rd_support", "sde_budget", "invest_nl_equity", "innovation_procurement"} <= names
+    assert all(v == 0.0 for v in EXTREMES["zero_budgets"].values())
+
+
+def test_budgets_move_the_right_way() -> None:
+    """More public money never raises emissions: 2050 industry GHG with every budget at its maximum
+    <= baseline <= with every budget at zero (0.1 Mt slack for the logit's second-order effects)."""
+    ghg = {c: series(run(**EXTREMES[c]), "industry_ghg") for c in ("zero_budgets", "baseline", "maximal_budgets")}
+    for year in (15, 35):  # 2030, 2050
+        assert ghg["maximal_budgets"][year] <= ghg["baseline"][year] + 0.1
+        assert ghg["baseline"][year] <= ghg["zero_budgets"][year] + 0.1
+    assert ghg["maximal_budgets"][35] < ghg["zero_budgets"][35] - 1.0  # budgets matter by 2050
+
+
+def test_co2_price_moves_the_right_way() -> None:
+    """No carbon price (ETS 0 and no levy) >= baseline >= ETS 1000 EUR/t in emissions, every year.
+
+    ETS 0 alone is not 'less carbon price': the levy then tops up to its full tariff (it is a floor),
+    so 2030-2042 emissions sit below baseline there; the monotone comparison removes both prices.
+    """
+    none = run(eu_ets_price=0.0, co2_levy_tariff=0.0)
+    ghg = {c: series(run(**EXTREMES[c]), "industry_ghg") for c in ("baseline", "co2_price_1000")}
+    ghg["none"] = series(none, "industry_ghg")
+    assert np.all(ghg["co2_price_1000"] <= ghg["baseline"] + 0.1)
+    assert np.all(ghg["baseline"] <= ghg["none"] + 0.1)
+    assert ghg["none"][35] > ghg["baseline"][35] + 1.0  # the CO2 price matters by 2050
+
+
+def test_demand_collapse_closes_capacity_and_cuts_emissions() -> None:
+    """Demand halving each year: capacity closes (no idle capacity kept for ever), emissions fall."""
+    base, low = run(), run(**DEMAND_COLLAPSE)
+    cap = lambda out: series(out, "capacity").sum(axis=(1, 2))  # noqa: E731
+    prod = lambda out: series(out, "production").sum(axis=(1, 2))  # noqa: E731
+    assert np.all(series(low, "industry_ghg")[1:] < series(base, "industry_ghg")[1:])
+    assert cap(low)[15] < 0.1 * cap(base)[15]  # 2030: demand is 0.5^15 of 2015
+    assert cap(low)[-1] < 0.01 * cap(base)[-1]
+    # Emitting capacity goes with demand: fossil CO2 falls to below 1 % of baseline by 2050; what is
+    # left of industry GHG is the exogenous methane path (industry_non_co2_ghg).
+    assert series(low, "sector_co2")[-1].sum() < 0.01 * series(base, "sector_co2")[-1].sum()
+    # No idle capacity for ever: idle capacity closes every year (over the capacity adjustment time,
+    # so slower than a demand that halves each year) and is below 0.5 % of 2015 by 2050.
+    assert np.all(np.diff(cap(low)) < 0)
+    assert cap(low)[-1] < 0.005 * cap(low)[0]
+    assert prod(low)[-1] < 1e-6 * prod(low)[0]
 
 
 def test_capacity_stock_balance() -> None:
