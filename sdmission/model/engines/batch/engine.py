@@ -111,7 +111,7 @@ class BatchEngine:
         self.model = load_ir(self.path)
         self._fns: dict[codegen.Plan, tuple[Any, dict[str, int]]] = {}
         self._stateful = codegen.stateful_names(self.model)
-        self._compiled: CompiledEngine | None = None
+        self._compiled: dict[str, CompiledEngine] = {}
         self._controls = self._control_values()
 
     # -- model facts ------------------------------------------------------------------------------
@@ -285,11 +285,17 @@ class BatchEngine:
             result = fn(setup.n, setup.grid, setup.flags, setup.arrays)
         return self._dataset(setup, result)
 
-    def compiled(self) -> CompiledEngine:
-        """The same model on the compiled (numba) path: same inputs, same results (rtol 1e-9)."""
-        if self._compiled is None:
-            self._compiled = CompiledEngine(self)
-        return self._compiled
+    def compiled(self, backend: str = "numba") -> CompiledEngine:
+        """The same model on a compiled path: same inputs, same results (rtol 1e-9).
+
+        ``backend`` is ``"numba"`` (LLVM in numba's wheel; minutes to compile a large model) or
+        ``"c"`` (the system C compiler through ctypes; seconds), see :mod:`.compiled`.
+        """
+        if backend not in ("numba", "c"):
+            raise ModelError(f"unknown compiled backend '{backend}'; choose numba or c")
+        if backend not in self._compiled:
+            self._compiled[backend] = CompiledEngine(self, backend)
+        return self._compiled[backend]
 
 
 @dataclass(frozen=True)
@@ -313,8 +319,9 @@ class CompiledEngine:
 
     name = "compiled"
 
-    def __init__(self, batch: BatchEngine):
+    def __init__(self, batch: BatchEngine, backend: str = "numba"):
         self.batch = batch
+        self.backend = backend
         self.literals = tuple(batch.constants)
         self.defaults = codegen.constant_values(batch.model, self.literals) if self.literals else {}
         self._fns: dict[tuple[frozenset[str], frozenset[str], tuple[()]], Any] = {}
@@ -322,12 +329,13 @@ class CompiledEngine:
 
     def function(self, plan: codegen.Plan) -> Any:
         """The compiled function of this plan (generated, compiled or loaded from the disk cache)."""
-        from sdmission.model.engines.batch.compiled import CompiledFunction
+        from sdmission.model.engines.batch.compiled import CFunction, CompiledFunction
 
         key = (plan.const_inputs - frozenset(self.literals), plan.time_inputs, ())
         if key not in self._fns:
             gen_plan = codegen.Plan(plan.const_inputs, plan.time_inputs, ())
-            self._fns[key] = CompiledFunction(self.batch.model, gen_plan, self.literals)
+            kind = CFunction if self.backend == "c" else CompiledFunction
+            self._fns[key] = kind(self.batch.model, gen_plan, self.literals)
         return self._fns[key]
 
     def run(
