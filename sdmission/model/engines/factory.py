@@ -93,3 +93,27 @@ def _batch(path: Path) -> Engine:
     if key not in _BATCH:
         _BATCH[key] = BatchEngine(path)
     return _BATCH[key]
+
+
+def fast_backend(engine: Engine) -> str | None:
+    """The compiled backend a batch engine's single runs can use: ``"c"`` or None.
+
+    ``"c"`` when a C compiler is found (``$SDMISSION_CC``, ``cc``, ``gcc`` or ``clang``), the
+    model has nothing the C path refuses, and ``$SDMISSION_COMPILED`` is not ``0``. Callers check
+    that the compiled run equals the numpy one before they rely on it (the explorer does, on its
+    starting scenario).
+    """
+    import os
+
+    from sdmission.errors import UnsupportedFunctionError
+    from sdmission.model.engines.batch.compiled import c_compiler, c_supported
+
+    if os.environ.get("SDMISSION_COMPILED", "1") == "0" or not hasattr(engine, "compiled"):
+        return None
+    if c_compiler() is None:
+        return None
+    try:
+        c_supported(engine.model)  # type: ignore[attr-defined]
+    except UnsupportedFunctionError:
+        return None
+    return "c"

@@ -726,6 +726,13 @@ def c_compiler() -> str | None:
     return None
 
 
+def c_supported(model: ir.ModelIR) -> None:
+    """Raise :class:`UnsupportedFunctionError` when the compiled paths refuse something of ``model``."""
+    for st in model.statefuls:
+        if st.kind in ("delay", "delay_n", "delay_fixed"):
+            raise UnsupportedFunctionError(f"{st.kind.upper().replace('_', ' ')} on the compiled path", st.owner)
+
+
 class _CScalar(_Scalar):
     """The scalar statements as one C translation unit with ``run`` as its entry point."""
 
