@@ -828,54 +828,47 @@ _C_FLAGS = ("-O1", "-shared", "-fPIC", "-ffp-contract=off", "-fno-fast-math", "-
 
 
 class CFunction:
-    """One plan of one model as a C shared library (compiled once, cached on disk by source hash).
+    """One plan of one model as a C shared library, compiled once and cached on disk.
 
-    Same call as :class:`CompiledFunction`; ``compile_seconds`` is the C compile (None when the
-    library came from the cache).
+    The library and a signed description of it (``clib-KEY.json``: layout, output slots and the
+    library's SHA-256, HMAC-signed with the per-user key of :mod:`sdmission.model.cache`) are kept
+    in the model's cache folder under a key of the plan, the IR version and the compiler flags, so
+    a later process loads it in milliseconds without generating any code. A library whose digest
+    does not match its signed description is never loaded (it is compiled again).
+
+    Same call as :class:`CompiledFunction`; ``compile_seconds`` is the cost of generating and
+    compiling the code (None when the library came from the cache).
+
+    Raises
+    ------
+    LookupError
+        With ``cached_only=True``, when the library is not in the cache.
     """
 
-    def __init__(self, model: ir.ModelIR, plan: codegen.Plan, literals: Sequence[str]):
+    def __init__(self, model: ir.ModelIR, plan: codegen.Plan, literals: Sequence[str], *,
+                 ir_version: str = "", cached_only: bool = False):
         import ctypes
-        import os
-        import subprocess
-        import tempfile
 
-        gen = _CScalar(model, plan, literals)
-        src = gen.generate_c()
-        self.layout = gen.layout
-        self.slots = gen.slots
-        self.classes = dict(gen.cls)
         cc = c_compiler()
         if cc is None:
             raise UnsupportedFunctionError("the C path without a C compiler (set SDMISSION_CC)", "?")
-        key = hashlib.sha256((C_CODE_VERSION + " ".join(_C_FLAGS) + src).encode()).hexdigest()[:16]
+        ident = repr((C_CODE_VERSION, ir_version, _C_FLAGS, sorted(plan.const_inputs), sorted(plan.time_inputs),
+                      list(literals)))
+        key = hashlib.sha256(ident.encode()).hexdigest()[:16]
         folder = model_cache_folder(model.source_hash)
         self.path = folder / f"clib-{key}.so"
-        c_file = self.path.with_suffix(".c")
+        self._meta_path = folder / f"clib-{key}.json"
         self.compile_seconds: float | None = None
-        # A cached library is loaded only when its signed digest (HMAC, per-user key) matches it.
-        if self.path.exists() and not self._trusted():
-            note(f"cached C library {self.path} is not the one compiled here; recompiling it")
-            self.path.unlink(missing_ok=True)
-        if not self.path.exists():
-            atomic_write_bytes(c_file, src.encode(), mode=0o600)
-            t0 = time.perf_counter()
-            fd, tmp = tempfile.mkstemp(suffix=".so", dir=folder)
-            os.close(fd)
-            try:
-                res = subprocess.run([cc, *_C_FLAGS, "-o", tmp, str(c_file), "-lm"],  # noqa: S603
-                                     capture_output=True, text=True, check=False)
-                if res.returncode != 0:
-                    raise ModelError(f"C compile of {c_file} failed ({cc}):\n{res.stderr[-2000:]}")
-                os.chmod(tmp, 0o600)
-                os.replace(tmp, self.path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-            self.compile_seconds = time.perf_counter() - t0
-            from sdmission.model.cache import write_signed
-
-            write_signed(self._sig_path, hashlib.sha256(self.path.read_bytes()).hexdigest().encode())
+        meta = self._cached()
+        if meta is None:
+            if cached_only:
+                raise LookupError(str(self.path))
+            meta = self._build(model, plan, literals, cc, ident)
+        lay = meta["layout"]
+        self.layout = Layout(cin=dict(lay["cin"]), tin=dict(lay["tin"]), ds={int(k): v for k, v in lay["ds"].items()},
+                             out=dict(lay["out"]), nc=lay["nc"], nt=lay["nt"], nd=lay["nd"], no=lay["no"])
+        self.slots: dict[str, list[int]] = {k: list(v) for k, v in meta["slots"].items()}
+        self.classes: dict[str, int] = dict(meta["classes"])
         lib = ctypes.CDLL(str(self.path))
         fn = lib.sdm_run
         i64, dbl, ptr = ctypes.c_int64, ctypes.c_double, ctypes.c_void_p
@@ -884,17 +877,58 @@ class CFunction:
         self._fn = fn
         self._lib = lib
 
-    @property
-    def _sig_path(self) -> Path:
-        return self.path.with_suffix(".sig")
+    def _cached(self) -> dict[str, Any] | None:
+        """The signed description of a cached library whose bytes match it, else None."""
+        import json
 
-    def _trusted(self) -> bool:
         from sdmission.model.cache import read_signed
 
-        if not check_file(self.path):
-            return False
-        sig = read_signed(self._sig_path)
-        return sig is not None and sig.decode() == hashlib.sha256(self.path.read_bytes()).hexdigest()
+        if not (self.path.exists() and self._meta_path.exists()):
+            return None
+        raw = read_signed(self._meta_path)
+        if raw is None or not check_file(self.path):
+            note(f"cached C library {self.path} has no valid signed description; compiling it again")
+            return None
+        meta: dict[str, Any] = json.loads(raw)
+        if meta.get("sha256") != hashlib.sha256(self.path.read_bytes()).hexdigest():
+            note(f"cached C library {self.path} is not the one compiled here; compiling it again")
+            return None
+        return meta
+
+    def _build(self, model: ir.ModelIR, plan: codegen.Plan, literals: Sequence[str], cc: str,
+               ident: str) -> dict[str, Any]:
+        import json
+        import os
+        import subprocess
+        import tempfile
+
+        from sdmission.model.cache import write_signed
+
+        t0 = time.perf_counter()
+        gen = _CScalar(model, plan, literals)
+        src = gen.generate_c()
+        c_file = self.path.with_suffix(".c")  # kept for reading; compiled from this copy
+        atomic_write_bytes(c_file, src.encode(), mode=0o600)
+        fd, tmp = tempfile.mkstemp(suffix=".so", dir=self.path.parent)
+        os.close(fd)
+        try:
+            res = subprocess.run([cc, *_C_FLAGS, "-o", tmp, str(c_file), "-lm"],  # noqa: S603
+                                 capture_output=True, text=True, check=False)
+            if res.returncode != 0:
+                raise ModelError(f"C compile of {c_file} failed ({cc}):\n{res.stderr[-2000:]}")
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        lay = gen.layout
+        meta = {"ident": ident, "sha256": hashlib.sha256(self.path.read_bytes()).hexdigest(),
+                "layout": {"cin": lay.cin, "tin": lay.tin, "ds": {str(k): v for k, v in lay.ds.items()},
+                           "out": lay.out, "nc": lay.nc, "nt": lay.nt, "nd": lay.nd, "no": lay.no},
+                "slots": gen.slots, "classes": dict(gen.cls)}
+        write_signed(self._meta_path, json.dumps(meta).encode())
+        self.compile_seconds = time.perf_counter() - t0
+        return meta
 
     def __call__(self, times: np.ndarray, flags: np.ndarray, dt: float, cin: np.ndarray, tin: np.ndarray,
                  ds: np.ndarray, out: np.ndarray, save: np.ndarray) -> np.ndarray:

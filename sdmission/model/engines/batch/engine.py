@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import pickle
@@ -27,6 +28,9 @@ from sdmission.model.hashing import model_hash
 
 # Bump when the IR or the generated code changes meaning: old cache entries are then ignored.
 IR_VERSION = "7"
+# When the default (``auto``) run takes the C path: see BatchEngine.kernel_for.
+C_MIN_MEMBERS = 64
+C_MIN_REPEATS = 3
 # PySD's relative precision for the final time and save times (pysd.py_backend.components.Time).
 RPREC = 1e-5
 
@@ -112,6 +116,9 @@ class BatchEngine:
         self._fns: dict[codegen.Plan, tuple[Any, dict[str, int]]] = {}
         self._stateful = codegen.stateful_names(self.model)
         self._compiled: dict[str, CompiledEngine] = {}
+        self._c_refused = False
+        self._c_plans: dict[tuple[frozenset[str], frozenset[str]], bool] = {}  # plan -> C agrees
+        self._plan_runs: dict[tuple[frozenset[str], frozenset[str]], int] = {}
         self._controls = self._control_values()
 
     # -- model facts ------------------------------------------------------------------------------
@@ -280,10 +287,82 @@ class BatchEngine:
             Dims ``(member, time, <subscripts>)``, time on the SAVEPER grid.
         """
         setup = self._setup(inputs, return_vars, final_time)
+        result = self._run_compiled(setup)
+        if result is None:
+            result = self._run_numpy(setup)
+        return self._dataset(setup, result)
+
+    def _run_numpy(self, setup: _Setup) -> Mapping[str, np.ndarray]:
         fn, _ = self._function(setup.plan)
         with np.errstate(all="ignore"):
-            result = fn(setup.n, setup.grid, setup.flags, setup.arrays)
-        return self._dataset(setup, result)
+            result: Mapping[str, np.ndarray] = fn(setup.n, setup.grid, setup.flags, setup.arrays)
+        return result
+
+    # -- the compiled (C) path as the default where it pays and agrees ----------------------------
+    def kernel_for(self, setup: _Setup) -> str:
+        """``"c"`` or ``"numpy"``: the path :meth:`run` takes for this run.
+
+        ``$SDMISSION_COMPILED``: ``0`` never compiles (numpy always), ``always`` compiles every
+        plan, ``auto`` (the default) takes the C path when a C compiler is found, the model has
+        nothing the C path refuses, and either the plan's library is already in the disk cache, or
+        the run is an ensemble of at least :data:`C_MIN_MEMBERS` members, or the plan has been run
+        :data:`C_MIN_REPEATS` times in this process (an optimiser, an explorer): a compile costs
+        seconds, a numpy run of the project model tens of milliseconds. The first C run of a plan
+        is checked against the numpy path on its first member (rtol 1e-9, every returned
+        variable); a plan that disagrees stays on numpy (and a note says so).
+        """
+        import os
+
+        mode = os.environ.get("SDMISSION_COMPILED", "auto").strip().lower()
+        if mode in ("0", "off", "no", "numpy", "false") or self._c_refused:
+            return "numpy"
+        key = (setup.plan.const_inputs - frozenset(self.constants), setup.plan.time_inputs)
+        if key in self._c_plans:
+            return "c" if self._c_plans[key] else "numpy"
+        from sdmission.model.engines.factory import fast_backend
+
+        if fast_backend(self) != "c":
+            self._c_refused = True
+            return "numpy"
+        self._plan_runs[key] = self._plan_runs.get(key, 0) + 1
+        comp = self.compiled("c")
+        try:
+            comp.function(setup.plan, cached_only=True)
+            return "c"
+        except LookupError:
+            pass
+        if mode in ("always", "1", "c", "yes", "true") or setup.n >= C_MIN_MEMBERS \
+                or self._plan_runs[key] >= C_MIN_REPEATS:
+            return "c"
+        return "numpy"
+
+    def _run_compiled(self, setup: _Setup) -> Mapping[str, np.ndarray] | None:
+        """The C path's result, or None when this run takes the numpy path."""
+        from sdmission.errors import SdmissionError
+        from sdmission.model.cache import note
+
+        if self.kernel_for(setup) != "c":
+            return None
+        key = (setup.plan.const_inputs - frozenset(self.constants), setup.plan.time_inputs)
+        comp = self.compiled("c")
+        try:
+            fn = comp.function(setup.plan)
+            result = comp.call(setup, fn, comp.pack(setup, fn))
+        except SdmissionError as exc:
+            note(f"{self.path.name}: C path not used ({exc}); numpy path instead")
+            self._c_plans[key] = False
+            return None
+        if key not in self._c_plans:
+            first = _first_member(setup)
+            ref = self._run_numpy(first)
+            ok = all(agree(np.asarray(result[n])[:, :1], np.broadcast_to(ref[n], np.shape(result[n][:, :1])))
+                     for n in setup.plan.outputs)
+            self._c_plans[key] = ok
+            if not ok:
+                note(f"{self.path.name}: the C path differs from the numpy path (rtol 1e-9) on this plan; "
+                     "numpy path instead")
+                return None
+        return result
 
     def prepare(self, inputs: Mapping[str, xr.DataArray] | None = None, *,
                 return_vars: Sequence[str] | None = None, final_time: float | None = None,
@@ -302,6 +381,31 @@ class BatchEngine:
         if backend not in self._compiled:
             self._compiled[backend] = CompiledEngine(self, backend)
         return self._compiled[backend]
+
+
+def _first_member(setup: _Setup) -> _Setup:
+    """The same run with only the first member's inputs."""
+    arrays: dict[str, Any] = {}
+    for k, v in setup.arrays.items():
+        if k == "__dt__" or np.ndim(v) == 0:
+            arrays[k] = v
+        elif k in setup.plan.time_inputs:
+            arrays[k] = np.asarray(v)[:, :1]
+        else:
+            arrays[k] = np.asarray(v)[:1]
+    return dataclasses.replace(setup, arrays=arrays, n=1, member_coord=None)
+
+
+def agree(a: Any, b: Any, rtol: float = 1e-9) -> bool:
+    """The agreement tests' measure (``crosscheck.max_rel_diff``): same shape, non-finite entries at
+    the same places, and ``|a - b| <= rtol * max(|b|, 1e-12)`` elsewhere."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.shape != y.shape:
+        return False
+    fx, fy = np.isfinite(x), np.isfinite(y)
+    if not np.array_equal(fx, fy):
+        return False
+    return bool(np.all(np.abs(x[fx] - y[fx]) <= rtol * np.maximum(np.abs(y[fx]), 1e-12)))
 
 
 @dataclass(frozen=True)
@@ -336,15 +440,21 @@ class CompiledEngine:
         self._cin: dict[int, np.ndarray] = {}
         self._ds: dict[tuple[int, int, float, float], np.ndarray] = {}
 
-    def function(self, plan: codegen.Plan) -> Any:
-        """The compiled function of this plan (generated, compiled or loaded from the disk cache)."""
+    def function(self, plan: codegen.Plan, *, cached_only: bool = False) -> Any:
+        """The compiled function of this plan (generated, compiled or loaded from the disk cache).
+
+        With ``cached_only`` (C backend), raises ``LookupError`` instead of compiling.
+        """
         from sdmission.model.engines.batch.compiled import CFunction, CompiledFunction
 
         key = (plan.const_inputs - frozenset(self.literals), plan.time_inputs, ())
         if key not in self._fns:
             gen_plan = codegen.Plan(plan.const_inputs, plan.time_inputs, ())
-            kind = CFunction if self.backend == "c" else CompiledFunction
-            self._fns[key] = kind(self.batch.model, gen_plan, self.literals)
+            if self.backend == "c":
+                self._fns[key] = CFunction(self.batch.model, gen_plan, self.literals, ir_version=IR_VERSION,
+                                           cached_only=cached_only)
+            else:
+                self._fns[key] = CompiledFunction(self.batch.model, gen_plan, self.literals)
         return self._fns[key]
 
     def _base_cin(self, fn: Any) -> np.ndarray:
