@@ -174,7 +174,8 @@ class Runner:
     control) adds the paths the scenario leaves to the model, and every input is passed as a time
     path: the engine then sees the same set of inputs whatever was changed, so it compiles its
     program once, and the numbers stay those of the model's own defaults (the tests check that
-    ``run`` on a saved file gives the same numbers bit for bit).
+    ``run`` on a saved file gives the same numbers, within the engines' agreement tolerance rtol
+    1e-9 when the explorer runs the C path and ``run`` the numpy one).
     """
 
     def __init__(self, start: Scenario, model: Model, fill: Mapping[str, tuple[str, Any]]):

@@ -852,7 +852,8 @@ class CFunction:
         cc = c_compiler()
         if cc is None:
             raise UnsupportedFunctionError("the C path without a C compiler (set SDMISSION_CC)", "?")
-        ident = repr((C_CODE_VERSION, ir_version, _C_FLAGS, sorted(plan.const_inputs), sorted(plan.time_inputs),
+        ident = repr((C_CODE_VERSION, ir_version, _C_FLAGS, sorted(plan.const_inputs - set(literals)),
+                      sorted(plan.time_inputs),
                       list(literals)))
         key = hashlib.sha256(ident.encode()).hexdigest()[:16]
         folder = model_cache_folder(model.source_hash)
