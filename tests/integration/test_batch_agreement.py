@@ -187,19 +187,24 @@ def test_project_model_c_path_equals_numpy(project_model_path: Path) -> None:
 
 @needs_cc
 def test_run_takes_the_c_path_when_it_pays_and_numpy_when_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sdmission.model.engines.batch.engine import C_MIN_MEMBERS
+
     engine = BatchEngine(MODELS / "fn_arith.mdl")
-    setup = engine._setup(None, None, None)
     monkeypatch.setenv("SDMISSION_COMPILED", "0")
-    assert engine.kernel_for(setup) == "numpy"
+    assert engine.kernel_for(engine._setup(None, None, None)) == "numpy"
     monkeypatch.setenv("SDMISSION_COMPILED", "auto")
-    big = engine._setup({"a": xr.DataArray(np.linspace(1, 2, 64), dims=[MEMBER])}, None, None)
-    assert engine.kernel_for(big) == "c"  # an ensemble pays for the compile
+    # 'arith' (an auxiliary) set as a constant: a plan of its own, compiled nowhere yet
+    one = {"arith": xr.DataArray([1.5], dims=[MEMBER])}
+    assert engine.kernel_for(engine._setup(one, None, None)) == "numpy"  # one run: not worth a compile
+    members = {"arith": xr.DataArray(np.linspace(1, 2, C_MIN_MEMBERS), dims=[MEMBER])}
+    big = engine._setup(members, None, None)
+    assert engine.kernel_for(big) == "c"  # a large ensemble pays for the compile
     ref = engine._dataset(big, engine._run_numpy(big))
-    _assert_same(ref, engine.run({"a": xr.DataArray(np.linspace(1, 2, 64), dims=[MEMBER])}))
+    _assert_same(ref, engine.run(members))
     assert engine._c_plans[(big.plan.const_inputs - frozenset(engine.constants), big.plan.time_inputs)] is True
-    # a fresh engine finds the compiled library of that plan on disk and takes the C path at once
+    # a fresh engine finds that plan's library on disk and takes the C path even for one run
     again = BatchEngine(MODELS / "fn_arith.mdl")
-    assert again.kernel_for(again._setup({"a": xr.DataArray([1.5], dims=[MEMBER])}, None, None)) == "c"
+    assert again.kernel_for(again._setup(one, None, None)) == "c"
 
 
 @needs_cc

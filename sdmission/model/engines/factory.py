@@ -5,7 +5,11 @@ The engine choice means the same in every command:
 ``batch``
     The vectorised engine in :mod:`sdmission.model.engines.batch` (checked against PySD). A model it
     cannot compile raises :class:`sdmission.errors.ModelError` (an unsupported function raises
-    :class:`sdmission.errors.UnsupportedFunctionError`); run such a model with ``pysd``.
+    :class:`sdmission.errors.UnsupportedFunctionError`); run such a model with ``pysd``. Its runs
+    take the compiled C path (same IR, system C compiler) where that pays and agrees with the
+    numpy path (rtol 1e-9), else numpy: see ``BatchEngine.kernel_for`` and
+    ``$SDMISSION_COMPILED`` (``0`` = numpy only, ``always`` = compile every plan). So ``run``,
+    ``ensemble``, ``optimise`` and ``explore`` use the fastest path that agrees by default.
 ``pysd``
     The reference engine :class:`sdmission.model.engines.pysd.PysdEngine`.
 ``auto``

@@ -28,9 +28,11 @@ from sdmission.model.hashing import model_hash
 
 # Bump when the IR or the generated code changes meaning: old cache entries are then ignored.
 IR_VERSION = "7"
-# When the default (``auto``) run takes the C path: see BatchEngine.kernel_for.
-C_MIN_MEMBERS = 64
-C_MIN_REPEATS = 3
+# When the default (``auto``) run takes the C path: see BatchEngine.kernel_for. A cold compile of
+# the project model costs ~5 s (C, -O1, quiet machine; 25 s at load 9); a numpy run ~60 ms plus
+# ~8 ms a member: compiling pays from about 500 members, or about 80 runs of one plan.
+C_MIN_MEMBERS = 500
+C_MIN_REPEATS = 80
 # PySD's relative precision for the final time and save times (pysd.py_backend.components.Time).
 RPREC = 1e-5
 
