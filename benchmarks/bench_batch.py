@@ -1,22 +1,27 @@
-"""PySD run-by-run, the numpy batch engine and the compiled (numba) path, side by side in one run.
+"""PySD run-by-run, the numpy batch engine and a compiled path (C by default), side by side in one run.
 
     python benchmarks/bench_batch.py [--model models/sdmission.mdl] [--sizes 1 1000 10000]
-                                     [--pysd-samples 2] [--all-vars-up-to 1000] [--write-readme]
+                                     [--pysd-samples 2] [--all-vars-up-to 1000] [--backend c|numba]
+                                     [--write-readme]
 
 For every ensemble size N: wall time of PySD (N separate runs; for N larger than the number of
 timed PySD runs the PySD time is *extrapolated* from the median of the sampled runs, and the table
-says so), of the numpy batch engine (N members in one call) and of the compiled path (the same IR as
-numba scalar code, members in parallel), their ratios, and nanoseconds per equation-step per member.
+says so), of the numpy batch engine (N members in one call, ``SDMISSION_COMPILED=0``) and of the
+compiled path (the same IR as scalar code: C through the system compiler, or numba with members in
+parallel), their ratios, and nanoseconds per equation-step per member.
 N = 1 runs the model's defaults (a slider redraw); larger N draw every scalar constant independently
 from U(0.9, 1.1) x default. Up to ``--all-vars-up-to`` members every variable is returned, above that
 only the headline outputs (10,000 members x every variable would itself be ~6 GB of results). The
-first compiled run (compile from cold, or load of numba's on-disk cache) is reported apart.
+first compiled run (compile from cold, or load of the on-disk cache) is reported apart, and so is
+one slider run on the compiled path with its inputs prepared (``BatchEngine.prepare``: the kernel
+and the headline outputs, no xarray).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import resource
 import statistics
 import time
@@ -77,9 +82,11 @@ def main() -> None:
     ap.add_argument("--pysd-samples", type=int, default=2)
     ap.add_argument("--all-vars-up-to", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=5, help="repeats for N <= 100 (median)")
-    ap.add_argument("--no-compiled", action="store_true", help="skip the compiled (numba) path")
+    ap.add_argument("--no-compiled", action="store_true", help="skip the compiled path")
+    ap.add_argument("--backend", choices=("c", "numba"), default="c", help="compiled path (default: c)")
     ap.add_argument("--write-readme", action="store_true", help="replace the benchmark table in docs/engines.md")
     args = ap.parse_args()
+    os.environ["SDMISSION_COMPILED"] = "0"  # the numpy column is the numpy path (run's default may be C)
 
     engine = BatchEngine(args.model)
     n_eq = len(engine.variables)
@@ -90,14 +97,16 @@ def main() -> None:
           f"{grid_steps} integration steps)")
     engine.run()  # generate the numpy function once (not timed)
     engine.run(return_vars=headline)
-    compiled = None if args.no_compiled else engine.compiled()
-    compile_note = ""
+    compiled = None if args.no_compiled else engine.compiled(args.backend)
+    compile_note = f"compiled path: {args.backend}; " if compiled is not None else ""
     if compiled is not None:
         for ret in (None, headline):
             t = time.perf_counter()
             compiled.run(return_vars=ret)  # compile (or load from the disk cache) and run once
             first = time.perf_counter() - t
-            compile_note += f"first compiled run ({'all' if ret is None else 'headline'} outputs): {first:.1f} s; "
+            how = ("the same library" if ret is not None else "compiled from cold"
+                   if compiled.compile_seconds.get(tuple(engine.variables)) else "from the disk cache")
+            compile_note += f"first compiled run ({'all' if ret is None else 'headline'} outputs): {first:.1f} s, {how}; "
         draw1 = draw(engine, 2)
         for ret in (None, headline):  # the parallel (ensemble) variant
             compiled.run(draw1, return_vars=ret)
@@ -107,6 +116,9 @@ def main() -> None:
             a, b = engine.run(inp), compiled.run(inp)
             worst = max([worst] + [max_rel_diff(b[v].values, a[v].values) for v in a.data_vars])
         compile_note += f"compiled vs numpy: max rel diff {worst:.1e}; "
+        prep = engine.prepare({}, return_vars=headline, backend=args.backend)
+        kernel = timed(prep.run, 50)
+        compile_note += f"one prepared compiled run (headline outputs, no xarray): {kernel * 1000:.2f} ms; "
         if not worst <= 1e-9:
             raise SystemExit(f"compiled path differs from numpy: {worst}")
         print(compile_note + "(compile from cold, or load of the on-disk cache; not in the timings below)")

@@ -18,7 +18,7 @@ import xarray as xr
 from pydantic import TypeAdapter, ValidationError
 
 from sdmission.constants import CLUSTER, MEMBER, TIME
-from sdmission.errors import InputError, Problem
+from sdmission.errors import InputError, ModelError, Problem, SdmissionError
 from sdmission.model.catalogue import Catalogue
 from sdmission.model.engines.factory import EngineName
 from sdmission.report import labels
@@ -174,7 +174,8 @@ class Runner:
     control) adds the paths the scenario leaves to the model, and every input is passed as a time
     path: the engine then sees the same set of inputs whatever was changed, so it compiles its
     program once, and the numbers stay those of the model's own defaults (the tests check that
-    ``run`` on a saved file gives the same numbers bit for bit).
+    ``run`` on a saved file gives the same numbers, within the engines' agreement tolerance rtol
+    1e-9 when the explorer runs the C path and ``run`` the numpy one).
     """
 
     def __init__(self, start: Scenario, model: Model, fill: Mapping[str, tuple[str, Any]]):
@@ -187,6 +188,35 @@ class Runner:
                                    assumptions={**assumptions, **start.assumptions})
         self.base_inputs = self._inputs(full)
         self._futures: dict[tuple[int, int], dict[str, xr.DataArray]] = {}
+        self.prepared, self.path_name = self._prepare()
+
+    def _prepare(self) -> tuple[Any, str]:
+        """The fastest prepared run of the base inputs that equals the numpy engine's run.
+
+        With the batch engine the inputs are prepared once (:class:`PreparedRun`); a lever change
+        then prepares only the changed paths. The C path is used when it compiles the model and its
+        run of the starting scenario equals the numpy engine's (rtol 1e-9, every drawn output),
+        else the numpy path. Returns ``(prepared run or None, "c" | "numpy" | engine name)``.
+        """
+        from sdmission.model.engines.factory import fast_backend
+
+        engine = self.model.engine
+        if not hasattr(engine, "prepare"):
+            return None, str(getattr(engine, "name", "pysd"))
+        final = self.start.final_time
+        numpy_run = engine.prepare(self.base_inputs, return_vars=OUTPUTS, final_time=final)
+        backend = fast_backend(engine)
+        if backend is None:
+            return numpy_run, "numpy"
+        try:
+            fast = engine.prepare(self.base_inputs, return_vars=OUTPUTS, final_time=final, backend=backend)
+            if agree(fast.run(), numpy_run.run()):
+                return fast, backend
+        except SdmissionError as exc:
+            from sdmission.model.cache import note
+
+            note(f"explorer: the {backend} path is not used ({exc}); numpy path instead")
+        return numpy_run, "numpy"
 
     def _inputs(self, scn: Scenario) -> dict[str, xr.DataArray]:
         inputs = scenario_inputs(scn, self.model.catalogue)
@@ -215,6 +245,13 @@ class Runner:
         if members:
             inputs.update(self.futures(members, seed))
             return self.model.engine.run(inputs, return_vars=outputs, final_time=scn.final_time)
+        if self.prepared is not None and tuple(outputs) == OUTPUTS:
+            new = {k: v for k, v in inputs.items() if v is not self.base_inputs.get(k)}
+            try:
+                ds = self.prepared.dataset(self.prepared.run(new))
+                return ds.isel({MEMBER: 0}, drop=True)
+            except ModelError:
+                pass  # an input outside the prepared set: the full run below
         raw = self.model.engine.run(inputs, return_vars=outputs, final_time=scn.final_time)
         return raw.isel({MEMBER: 0}, drop=True) if MEMBER in raw.dims else raw
 
@@ -230,6 +267,13 @@ class Runner:
         space = uncertainty_space(self.start)
         samples = unc.sample(space, members, seed=seed)
         return unc.engine_inputs(samples["value"], space)
+
+
+def agree(a: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray], rtol: float = 1e-9) -> bool:
+    """Same variables, each equal within ``rtol`` (the agreement tests' measure)."""
+    from sdmission.model.engines.batch.engine import agree as same
+
+    return set(a) == set(b) and all(same(a[k], b[k], rtol) for k in a)
 
 
 def target_sets() -> dict[str, TargetSet]:

@@ -143,3 +143,97 @@ def test_compiled_time_path_input_equals_numpy() -> None:
 def test_project_model_compiled_equals_numpy(project_model_path: Path) -> None:
     engine = BatchEngine(project_model_path)
     _assert_same(engine.run(), engine.compiled().run())
+
+
+# -- the C path (system C compiler) equals the numpy path, and is what `run` takes by default ------
+needs_cc = pytest.mark.skipif(__import__("sdmission.model.engines.batch.compiled", fromlist=["c_compiler"])
+                              .c_compiler() is None, reason="no C compiler on this machine (the C path is off)")
+
+
+@needs_cc
+@pytest.mark.parametrize("model", COMPILED)
+def test_c_path_equals_numpy_defaults_and_members(model: str) -> None:
+    engine = BatchEngine(MODELS / model)
+    _assert_same(engine._dataset(engine._setup(None, None, None), engine._run_numpy(engine._setup(None, None, None))),
+                 engine.compiled("c").run())
+    inputs = _random_constants(engine, 3, seed=11, spread=0.2)
+    setup = engine._setup(inputs, None, None)
+    _assert_same(engine._dataset(setup, engine._run_numpy(setup)), engine.compiled("c").run(inputs))
+
+
+@needs_cc
+def test_c_path_time_path_input_equals_numpy() -> None:
+    engine = BatchEngine(MODELS / "fn_lookup.mdl")
+    grid = np.arange(2000.0, 2032.0 + 0.25, 0.5)
+    inputs = {"price_path": xr.DataArray(np.stack([30 + grid * 0, 50 - 0.5 * (grid - 2000)]),
+                                         dims=[MEMBER, TIME], coords={TIME: grid})}
+    setup = engine._setup(inputs, None, None)
+    _assert_same(engine._dataset(setup, engine._run_numpy(setup)), engine.compiled("c").run(inputs))
+
+
+@needs_cc
+def test_project_model_c_path_equals_numpy(project_model_path: Path) -> None:
+    """Every variable of the project model, defaults and two members drawing every scalar constant."""
+    engine = BatchEngine(project_model_path)
+    setup = engine._setup(None, None, None)
+    _assert_same(engine._dataset(setup, engine._run_numpy(setup)), engine.compiled("c").run())
+    rng = np.random.default_rng(3)
+    inputs = {n: xr.DataArray(engine.model.variables[n].components[0].expr.value  # type: ignore[union-attr]
+                              * rng.uniform(0.9, 1.1, 2), dims=[MEMBER]) for n in _scalar_constants(engine)}
+    setup = engine._setup(inputs, ["national_ghg", "industry_ghg", "circular_share", "public_cost"], None)
+    _assert_same(engine._dataset(setup, engine._run_numpy(setup)),
+                 engine.compiled("c").run(inputs, return_vars=list(setup.plan.outputs)))
+
+
+@needs_cc
+def test_run_takes_the_c_path_when_it_pays_and_numpy_when_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sdmission.model.engines.batch.engine import C_MIN_MEMBERS
+
+    engine = BatchEngine(MODELS / "fn_arith.mdl")
+    monkeypatch.setenv("SDMISSION_COMPILED", "0")
+    assert engine.kernel_for(engine._setup(None, None, None)) == "numpy"
+    monkeypatch.setenv("SDMISSION_COMPILED", "auto")
+    # 'arith' (an auxiliary) set as a constant: a plan of its own, compiled nowhere yet
+    one = {"arith": xr.DataArray([1.5], dims=[MEMBER])}
+    assert engine.kernel_for(engine._setup(one, None, None)) == "numpy"  # one run: not worth a compile
+    members = {"arith": xr.DataArray(np.linspace(1, 2, C_MIN_MEMBERS), dims=[MEMBER])}
+    big = engine._setup(members, None, None)
+    assert engine.kernel_for(big) == "c"  # a large ensemble pays for the compile
+    ref = engine._dataset(big, engine._run_numpy(big))
+    _assert_same(ref, engine.run(members))
+    assert engine._c_plans[(big.plan.const_inputs - frozenset(engine.constants), big.plan.time_inputs)] is True
+    # a fresh engine finds that plan's library on disk and takes the C path even for one run
+    again = BatchEngine(MODELS / "fn_arith.mdl")
+    assert again.kernel_for(again._setup(one, None, None)) == "c"
+
+
+@needs_cc
+def test_tampered_c_library_is_compiled_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sdmission.model.engines.batch.compiled import CFunction
+    from sdmission.model.engines.batch.engine import IR_VERSION
+
+    engine = BatchEngine(MODELS / "fn_lookup.mdl")
+    fn = engine.compiled("c").function(engine._setup(None, None, None).plan)
+    # not the library its signed description names (a new file: the loaded one stays mapped)
+    tampered = fn.path.with_suffix(".tmp")
+    tampered.write_bytes(fn.path.read_bytes() + b"\0")
+    tampered.replace(fn.path)
+    again = BatchEngine(MODELS / "fn_lookup.mdl")
+    plan = again._setup(None, None, None).plan
+    with pytest.raises(LookupError):
+        CFunction(again.model, plan, again.constants, ir_version=IR_VERSION, cached_only=True)
+    _assert_same(engine.compiled("c").run(), again.compiled("c").run())
+
+
+@needs_cc
+def test_prepared_run_equals_run_with_merged_inputs() -> None:
+    engine = BatchEngine(MODELS / "fn_lookup.mdl")
+    grid = np.arange(2000.0, 2032.0 + 0.25, 0.5)
+    base = {"price_path": xr.DataArray(30 + grid * 0, dims=[TIME], coords={TIME: grid})}
+    changed = {"price_path": xr.DataArray(50 - 0.5 * (grid - 2000), dims=[TIME], coords={TIME: grid})}
+    for backend in (None, "c"):
+        p = engine.prepare(base, backend=backend)
+        setup = engine._setup(changed, None, None)
+        _assert_same(engine._dataset(setup, engine._run_numpy(setup)), p.dataset(p.run(changed)))
+        setup = engine._setup(base, None, None)
+        _assert_same(engine._dataset(setup, engine._run_numpy(setup)), p.dataset(p.run()))  # base restored

@@ -5,7 +5,11 @@ The engine choice means the same in every command:
 ``batch``
     The vectorised engine in :mod:`sdmission.model.engines.batch` (checked against PySD). A model it
     cannot compile raises :class:`sdmission.errors.ModelError` (an unsupported function raises
-    :class:`sdmission.errors.UnsupportedFunctionError`); run such a model with ``pysd``.
+    :class:`sdmission.errors.UnsupportedFunctionError`); run such a model with ``pysd``. Its runs
+    take the compiled C path (same IR, system C compiler) where that pays and agrees with the
+    numpy path (rtol 1e-9), else numpy: see ``BatchEngine.kernel_for`` and
+    ``$SDMISSION_COMPILED`` (``0`` = numpy only, ``always`` = compile every plan). So ``run``,
+    ``ensemble``, ``optimise`` and ``explore`` use the fastest path that agrees by default.
 ``pysd``
     The reference engine :class:`sdmission.model.engines.pysd.PysdEngine`.
 ``auto``
@@ -93,3 +97,27 @@ def _batch(path: Path) -> Engine:
     if key not in _BATCH:
         _BATCH[key] = BatchEngine(path)
     return _BATCH[key]
+
+
+def fast_backend(engine: Engine) -> str | None:
+    """The compiled backend a batch engine's single runs can use: ``"c"`` or None.
+
+    ``"c"`` when a C compiler is found (``$SDMISSION_CC``, ``cc``, ``gcc`` or ``clang``), the
+    model has nothing the C path refuses, and ``$SDMISSION_COMPILED`` is not ``0``. Callers check
+    that the compiled run equals the numpy one before they rely on it (the explorer does, on its
+    starting scenario).
+    """
+    import os
+
+    from sdmission.errors import UnsupportedFunctionError
+    from sdmission.model.engines.batch.compiled import c_compiler, c_supported
+
+    if os.environ.get("SDMISSION_COMPILED", "1") == "0" or not hasattr(engine, "compiled"):
+        return None
+    if c_compiler() is None:
+        return None
+    try:
+        c_supported(engine.model)  # type: ignore[attr-defined]
+    except UnsupportedFunctionError:
+        return None
+    return "c"

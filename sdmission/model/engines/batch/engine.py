@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,11 @@ from sdmission.model.hashing import model_hash
 
 # Bump when the IR or the generated code changes meaning: old cache entries are then ignored.
 IR_VERSION = "7"
+# When the default (``auto``) run takes the C path: see BatchEngine.kernel_for. A cold compile of
+# the project model costs ~5 s (C, -O1, quiet machine; 25 s at load 9); a numpy run ~60 ms plus
+# ~8 ms a member: compiling pays from about 500 members, or about 80 runs of one plan.
+C_MIN_MEMBERS = 500
+C_MIN_REPEATS = 80
 # PySD's relative precision for the final time and save times (pysd.py_backend.components.Time).
 RPREC = 1e-5
 
@@ -120,7 +126,10 @@ class BatchEngine:
         self.model = load_ir(self.path)
         self._fns: dict[codegen.Plan, tuple[Any, dict[str, int]]] = {}
         self._stateful = codegen.stateful_names(self.model)
-        self._compiled: CompiledEngine | None = None
+        self._compiled: dict[str, CompiledEngine] = {}
+        self._c_refused = False
+        self._c_plans: dict[tuple[frozenset[str], frozenset[str]], bool] = {}  # plan -> C agrees
+        self._plan_runs: dict[tuple[frozenset[str], frozenset[str]], int] = {}
         self._controls = self._control_values()
 
     # -- model facts ------------------------------------------------------------------------------
@@ -290,16 +299,125 @@ class BatchEngine:
             Dims ``(member, time, <subscripts>)``, time on the SAVEPER grid.
         """
         setup = self._setup(inputs, return_vars, final_time)
-        fn, _ = self._function(setup.plan)
-        with np.errstate(all="ignore"):
-            result = fn(setup.n, setup.grid, setup.flags, setup.arrays)
+        result = self._run_compiled(setup)
+        if result is None:
+            result = self._run_numpy(setup)
         return self._dataset(setup, result)
 
-    def compiled(self) -> CompiledEngine:
-        """The same model on the compiled (numba) path: same inputs, same results (rtol 1e-9)."""
-        if self._compiled is None:
-            self._compiled = CompiledEngine(self)
-        return self._compiled
+    def _run_numpy(self, setup: _Setup) -> Mapping[str, np.ndarray]:
+        fn, _ = self._function(setup.plan)
+        with np.errstate(all="ignore"):
+            result: Mapping[str, np.ndarray] = fn(setup.n, setup.grid, setup.flags, setup.arrays)
+        return result
+
+    # -- the compiled (C) path as the default where it pays and agrees ----------------------------
+    def kernel_for(self, setup: _Setup) -> str:
+        """``"c"`` or ``"numpy"``: the path :meth:`run` takes for this run.
+
+        ``$SDMISSION_COMPILED``: ``0`` never compiles (numpy always), ``always`` compiles every
+        plan, ``auto`` (the default) takes the C path when a C compiler is found, the model has
+        nothing the C path refuses, and either the plan's library is already in the disk cache, or
+        the run is an ensemble of at least :data:`C_MIN_MEMBERS` members, or the plan has been run
+        :data:`C_MIN_REPEATS` times in this process (an optimiser, an explorer): a compile costs
+        seconds, a numpy run of the project model tens of milliseconds. The first C run of a plan
+        is checked against the numpy path on its first member (rtol 1e-9, every returned
+        variable); a plan that disagrees stays on numpy (and a note says so).
+        """
+        import os
+
+        mode = os.environ.get("SDMISSION_COMPILED", "auto").strip().lower()
+        if mode in ("0", "off", "no", "numpy", "false") or self._c_refused:
+            return "numpy"
+        key = (setup.plan.const_inputs - frozenset(self.constants), setup.plan.time_inputs)
+        if key in self._c_plans:
+            return "c" if self._c_plans[key] else "numpy"
+        from sdmission.model.engines.factory import fast_backend
+
+        if fast_backend(self) != "c":
+            self._c_refused = True
+            return "numpy"
+        self._plan_runs[key] = self._plan_runs.get(key, 0) + 1
+        comp = self.compiled("c")
+        try:
+            comp.function(setup.plan, cached_only=True)
+            return "c"
+        except LookupError:
+            pass
+        if mode in ("always", "1", "c", "yes", "true") or setup.n >= C_MIN_MEMBERS \
+                or self._plan_runs[key] >= C_MIN_REPEATS:
+            return "c"
+        return "numpy"
+
+    def _run_compiled(self, setup: _Setup) -> Mapping[str, np.ndarray] | None:
+        """The C path's result, or None when this run takes the numpy path."""
+        from sdmission.errors import SdmissionError
+        from sdmission.model.cache import note
+
+        if self.kernel_for(setup) != "c":
+            return None
+        key = (setup.plan.const_inputs - frozenset(self.constants), setup.plan.time_inputs)
+        comp = self.compiled("c")
+        try:
+            fn = comp.function(setup.plan)
+            result = comp.call(setup, fn, comp.pack(setup, fn))
+        except SdmissionError as exc:
+            note(f"{self.path.name}: C path not used ({exc}); numpy path instead")
+            self._c_plans[key] = False
+            return None
+        if key not in self._c_plans:
+            first = _first_member(setup)
+            ref = self._run_numpy(first)
+            ok = all(agree(np.asarray(result[n])[:, :1], np.broadcast_to(ref[n], np.shape(result[n][:, :1])))
+                     for n in setup.plan.outputs)
+            self._c_plans[key] = ok
+            if not ok:
+                note(f"{self.path.name}: the C path differs from the numpy path (rtol 1e-9) on this plan; "
+                     "numpy path instead")
+                return None
+        return result
+
+    def prepare(self, inputs: Mapping[str, xr.DataArray] | None = None, *,
+                return_vars: Sequence[str] | None = None, final_time: float | None = None,
+                backend: str | None = None) -> PreparedRun:
+        """A :class:`PreparedRun` of these inputs (``backend``: None = numpy, ``"c"``, ``"numba"``)."""
+        return PreparedRun(self, inputs, return_vars=return_vars, final_time=final_time, backend=backend)
+
+    def compiled(self, backend: str = "numba") -> CompiledEngine:
+        """The same model on a compiled path: same inputs, same results (rtol 1e-9).
+
+        ``backend`` is ``"numba"`` (LLVM in numba's wheel; minutes to compile a large model) or
+        ``"c"`` (the system C compiler through ctypes; seconds), see :mod:`.compiled`.
+        """
+        if backend not in ("numba", "c"):
+            raise ModelError(f"unknown compiled backend '{backend}'; choose numba or c")
+        if backend not in self._compiled:
+            self._compiled[backend] = CompiledEngine(self, backend)
+        return self._compiled[backend]
+
+
+def _first_member(setup: _Setup) -> _Setup:
+    """The same run with only the first member's inputs."""
+    arrays: dict[str, Any] = {}
+    for k, v in setup.arrays.items():
+        if k == "__dt__" or np.ndim(v) == 0:
+            arrays[k] = v
+        elif k in setup.plan.time_inputs:
+            arrays[k] = np.asarray(v)[:, :1]
+        else:
+            arrays[k] = np.asarray(v)[:1]
+    return dataclasses.replace(setup, arrays=arrays, n=1, member_coord=None)
+
+
+def agree(a: Any, b: Any, rtol: float = 1e-9) -> bool:
+    """The agreement tests' measure (``crosscheck.max_rel_diff``): same shape, non-finite entries at
+    the same places, and ``|a - b| <= rtol * max(|b|, 1e-12)`` elsewhere."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.shape != y.shape:
+        return False
+    fx, fy = np.isfinite(x), np.isfinite(y)
+    if not np.array_equal(fx, fy):
+        return False
+    return bool(np.all(np.abs(x[fx] - y[fx]) <= rtol * np.maximum(np.abs(y[fx]), 1e-12)))
 
 
 @dataclass(frozen=True)
@@ -323,22 +441,108 @@ class CompiledEngine:
 
     name = "compiled"
 
-    def __init__(self, batch: BatchEngine):
+    def __init__(self, batch: BatchEngine, backend: str = "numba"):
         self.batch = batch
+        self.backend = backend
         self.literals = tuple(batch.constants)
         self.defaults = codegen.constant_values(batch.model, self.literals) if self.literals else {}
         self._fns: dict[tuple[frozenset[str], frozenset[str], tuple[()]], Any] = {}
         self.compile_seconds: dict[tuple[str, ...], float] = {}
+        self._sizes = {n: int(np.prod(batch.model.shape(v.dims))) for n, v in batch.model.variables.items()}
+        self._cin: dict[int, np.ndarray] = {}
+        self._ds: dict[tuple[int, int, float, float], np.ndarray] = {}
 
-    def function(self, plan: codegen.Plan) -> Any:
-        """The compiled function of this plan (generated, compiled or loaded from the disk cache)."""
-        from sdmission.model.engines.batch.compiled import CompiledFunction
+    def function(self, plan: codegen.Plan, *, cached_only: bool = False) -> Any:
+        """The compiled function of this plan (generated, compiled or loaded from the disk cache).
+
+        With ``cached_only`` (C backend), raises ``LookupError`` instead of compiling.
+        """
+        from sdmission.model.engines.batch.compiled import CFunction, CompiledFunction
 
         key = (plan.const_inputs - frozenset(self.literals), plan.time_inputs, ())
         if key not in self._fns:
             gen_plan = codegen.Plan(plan.const_inputs, plan.time_inputs, ())
-            self._fns[key] = CompiledFunction(self.batch.model, gen_plan, self.literals)
+            if self.backend == "c":
+                self._fns[key] = CFunction(self.batch.model, gen_plan, self.literals, ir_version=IR_VERSION,
+                                           cached_only=cached_only)
+            else:
+                self._fns[key] = CompiledFunction(self.batch.model, gen_plan, self.literals)
         return self._fns[key]
+
+    def _base_cin(self, fn: Any) -> np.ndarray:
+        """The literal constants' defaults packed as one CIN row (once per compiled function)."""
+        key = id(fn)
+        if key not in self._cin:
+            row = np.empty((1, fn.layout.nc))
+            for name, off in fn.layout.cin.items():
+                if name in self.defaults:
+                    size = self._sizes[name]
+                    row[0, off:off + size] = np.asarray(self.defaults[name], dtype=float).reshape(-1)[:size]
+            self._cin[key] = row
+        return self._cin[key]
+
+    def _data_series(self, fn: Any, grid: np.ndarray) -> np.ndarray:
+        """``DS``: every data series sampled on the grid (once per function and grid)."""
+        key = (id(fn), len(grid), float(grid[0]), float(grid[-1]))
+        if key not in self._ds:
+            b = self.batch
+            ds = np.empty((len(grid), fn.layout.nd))
+            for i, off in fn.layout.ds.items():
+                times, values, shape, method = b.model.data[i]
+                series = codegen_data_at(grid, np.asarray(times), np.asarray(values).reshape(shape), method)
+                ds[:, off:off + series.shape[1]] = series
+            self._ds[key] = ds
+        return self._ds[key]
+
+    def pack(self, setup: _Setup, fn: Any) -> _Packed:
+        """The packed input arrays, output array and save slots of one run."""
+        lay = fn.layout
+        T, n = len(setup.grid), setup.n
+        rows = n if any(np.shape(setup.arrays[k])[0] > 1 for k in setup.plan.const_inputs) else 1
+        base = self._base_cin(fn)
+        cin = np.array(np.broadcast_to(base, (rows, lay.nc)))
+        for name in setup.plan.const_inputs:
+            self.put_const(cin, fn, name, setup.arrays[name])
+        trows = max((np.shape(setup.arrays[k])[1] for k in setup.plan.time_inputs), default=1)
+        tin = np.empty((T, trows, lay.nt))
+        for name in setup.plan.time_inputs:
+            self.put_time(tin, fn, name, setup.arrays[name])
+        offsets: dict[str, int] = {}
+        save: list[int] = []
+        for name in setup.plan.outputs:
+            offsets[name] = len(save)
+            save += fn.slots[name]
+        out = np.empty((int(sum(setup.flags)), n, len(save)))
+        return _Packed(cin, tin, self._data_series(fn, setup.grid), out, np.asarray(save, dtype=np.int64),
+                       offsets, np.asarray(setup.flags, dtype=np.bool_))
+
+    def put_const(self, cin: np.ndarray, fn: Any, name: str, value: Any) -> None:
+        """Write a constant input (``(rows | 1, *dims)``) into its CIN columns."""
+        off, size = fn.layout.cin[name], self._sizes[name]
+        if size:
+            value = np.asarray(value, dtype=float)
+            cin[:, off:off + size] = np.broadcast_to(value.reshape(value.shape[0], -1), (cin.shape[0], size))
+
+    def put_time(self, tin: np.ndarray, fn: Any, name: str, value: Any) -> None:
+        """Write a time-path input (``(T, rows | 1, *dims)``) into its TIN columns."""
+        off, size = fn.layout.tin[name], self._sizes[name]
+        value = np.asarray(value, dtype=float)
+        T, trows = tin.shape[:2]
+        tin[:, :, off:off + size] = np.broadcast_to(value.reshape(T, value.shape[1], -1), (T, trows, size))
+
+    def call(self, setup: _Setup, fn: Any, p: _Packed) -> dict[str, np.ndarray]:
+        """Run the compiled function on packed arrays; ``{output: (n_save, n, *dims)}``."""
+        b = self.batch
+        with np.errstate(all="ignore"):
+            fn(setup.grid, p.flags, float(b._controls["time_step"]), p.cin, p.tin, p.ds, p.out, p.save)
+        if fn.compile_seconds is not None:
+            self.compile_seconds.setdefault(setup.plan.outputs, fn.compile_seconds)
+        result = {}
+        n_save, n = p.out.shape[:2]
+        for name, off in p.offsets.items():
+            shape = b.model.shape(b.model.variables[name].dims)
+            result[name] = p.out[:, :, off:off + self._sizes[name]].reshape((n_save, n) + shape)
+        return result
 
     def run(
         self,
@@ -351,44 +555,100 @@ class CompiledEngine:
         b = self.batch
         setup = b._setup(inputs, return_vars, final_time)
         fn = self.function(setup.plan)
-        lay = fn.layout
-        T, n = len(setup.grid), setup.n
-        rows = n if any(np.shape(setup.arrays[k])[0] > 1 for k in setup.plan.const_inputs) else 1
-        cin = np.empty((rows, lay.nc))
-        for name, off in lay.cin.items():
-            size = int(np.prod(b.model.shape(b.model.variables[name].dims)))
-            value = setup.arrays[name] if name in setup.arrays else self.defaults[name]
-            value = np.asarray(value, dtype=float).reshape(np.shape(value)[0], -1) if size else value
-            cin[:, off:off + size] = np.broadcast_to(value, (rows, size))
-        trows = max((np.shape(setup.arrays[k])[1] for k in setup.plan.time_inputs), default=1)
-        tin = np.empty((T, trows, lay.nt))
-        for name, off in lay.tin.items():
-            size = int(np.prod(b.model.shape(b.model.variables[name].dims)))
-            value = np.asarray(setup.arrays[name], dtype=float)
-            tin[:, :, off:off + size] = np.broadcast_to(value.reshape(T, value.shape[1], -1), (T, trows, size))
-        ds = np.empty((T, lay.nd))
-        for i, off in lay.ds.items():
-            times, values, shape, method = b.model.data[i]
-            series = codegen_data_at(setup.grid, np.asarray(times), np.asarray(values).reshape(shape), method)
-            ds[:, off:off + series.shape[1]] = series
-        n_save = int(sum(setup.flags))
-        offsets: dict[str, int] = {}
-        save: list[int] = []
-        for name in setup.plan.outputs:
-            offsets[name] = len(save)
-            save += fn.slots[name]
-        out = np.empty((n_save, n, len(save)))
-        with np.errstate(all="ignore"):
-            fn(setup.grid, np.asarray(setup.flags, dtype=np.bool_), float(b._controls["time_step"]),
-               cin, tin, ds, out, np.asarray(save, dtype=np.int64))
-        if fn.compile_seconds is not None:
-            self.compile_seconds.setdefault(setup.plan.outputs, fn.compile_seconds)
-        result = {}
-        for name, off in offsets.items():
-            shape = b.model.shape(b.model.variables[name].dims)
-            size = int(np.prod(shape))
-            result[name] = out[:, :, off:off + size].reshape((n_save, n) + shape)
-        return b._dataset(setup, result)
+        return b._dataset(setup, self.call(setup, fn, self.pack(setup, fn)))
+
+
+@dataclass
+class _Packed:
+    cin: np.ndarray
+    tin: np.ndarray
+    ds: np.ndarray
+    out: np.ndarray
+    save: np.ndarray
+    offsets: dict[str, int]
+    flags: np.ndarray
+
+
+class PreparedRun:
+    """One plan of one model with its inputs prepared once, for many runs that change a few inputs.
+
+    The explorer's runs (and an optimiser's) pass the same set of inputs every time and change the
+    values of a few: ``run(changed)`` prepares only those and reuses everything else (the grid,
+    the other inputs, and on a compiled path the packed arrays and the compiled function). The
+    numbers are those of ``engine.run`` with the merged inputs (same code path underneath).
+
+    Parameters
+    ----------
+    engine
+        The model's batch engine.
+    inputs, return_vars, final_time
+        As for :meth:`BatchEngine.run`; these inputs are the base every run starts from.
+    backend
+        ``None`` for the numpy path, ``"c"`` or ``"numba"`` for a compiled one.
+    """
+
+    def __init__(self, engine: BatchEngine, inputs: Mapping[str, xr.DataArray] | None = None, *,
+                 return_vars: Sequence[str] | None = None, final_time: float | None = None,
+                 backend: str | None = None):
+        self.engine = engine
+        self.setup = engine._setup(inputs, return_vars, final_time)
+        self.backend = backend
+        self._shapes = {k: np.shape(v) for k, v in self.setup.arrays.items()}
+        self._compiled: CompiledEngine | None = None
+        if backend is not None:
+            self._compiled = engine.compiled(backend)
+            self._fn = self._compiled.function(self.setup.plan)
+            self._packed = self._compiled.pack(self.setup, self._fn)
+        else:
+            self._fn, _ = engine._function(self.setup.plan)
+
+    @property
+    def times(self) -> np.ndarray:
+        """Saved times (Year), shape ``(n_save,)``."""
+        return self.setup.saved
+
+    def _changed(self, changed: Mapping[str, xr.DataArray]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for raw, da in changed.items():
+            name = self.engine.resolve(raw)
+            if name not in self._shapes:
+                raise ModelError(f"'{name}' is not one of the prepared inputs; prepare a new run for it")
+            arr, has_time, _ = self.engine._prepare(name, da, self.setup.grid)
+            if np.shape(arr) != self._shapes[name] or has_time != (name in self.setup.plan.time_inputs):
+                raise ModelError(f"input '{name}' has shape {np.shape(arr)}, the prepared run has "
+                                 f"{self._shapes[name]}; prepare a new run for it")
+            out[name] = arr
+        return out
+
+    def run(self, changed: Mapping[str, xr.DataArray] | None = None) -> dict[str, np.ndarray]:
+        """Run with some base inputs replaced; ``{output: array (n_save, member, *dims)}``."""
+        arrays = self._changed(changed or {})
+        s = self.setup
+        if self._compiled is None:
+            with np.errstate(all="ignore"):
+                result: dict[str, np.ndarray] = self._fn(s.n, s.grid, s.flags, {**s.arrays, **arrays})
+            full = {}
+            for name in s.plan.outputs:
+                var = self.engine.model.variables[name]
+                full[name] = np.broadcast_to(result[name], (len(s.saved), s.n) + self.engine.model.shape(var.dims))
+            return full
+        p = self._packed
+        cin, tin = p.cin, p.tin
+        if any(k in s.plan.const_inputs for k in arrays):
+            cin = cin.copy()
+        if any(k in s.plan.time_inputs for k in arrays):
+            tin = tin.copy()
+        for name, arr in arrays.items():
+            if name in s.plan.const_inputs:
+                self._compiled.put_const(cin, self._fn, name, arr)
+            else:
+                self._compiled.put_time(tin, self._fn, name, arr)
+        run = _Packed(cin, tin, p.ds, np.empty_like(p.out), p.save, p.offsets, p.flags)
+        return self._compiled.call(s, self._fn, run)
+
+    def dataset(self, result: Mapping[str, np.ndarray]) -> xr.Dataset:
+        """``run``'s arrays as the engine's Dataset (dims ``(member, time, …)``)."""
+        return self.engine._dataset(self.setup, result)
 
 
 def codegen_data_at(grid: np.ndarray, times: np.ndarray, values: np.ndarray, method: str) -> np.ndarray:
