@@ -31,9 +31,9 @@ def test_every_help_has_examples_that_parse(name: str) -> None:
 
 
 def test_debug_is_accepted_anywhere() -> None:
-    assert cli.split_debug(["validate", "x.yaml", "--debug"]) == (["validate", "x.yaml"], True)
-    assert cli.split_debug(["--debug", "run"]) == (["run"], True)
-    assert cli.split_debug(["run", "--", "--debug"]) == (["run", "--", "--debug"], False)
+    assert cli.split_flags(["validate", "x.yaml", "--debug"]) == (["validate", "x.yaml"], {"debug"})
+    assert cli.split_flags(["--debug", "run", "-q"]) == (["run"], {"debug", "quiet"})
+    assert cli.split_flags(["run", "--", "--debug"]) == (["run", "--", "--debug"], set())
     with pytest.raises(Exception, match="file not found"):
         cli.main(["validate", "/nonexistent/x.yaml", "--debug"])
     assert cli.main(["validate", "/nonexistent/x.yaml"]) == 1
