@@ -137,14 +137,14 @@ def test_interrupted_ensemble_resumes(ens: Path, scen: Path, tmp_path: Path):
 
 def test_discover_command(ens: Path, capsys: pytest.CaptureFixture[str]):
     rc = main(["discover", str(ens / "ensemble.nc"), "--scenario", "low",
-               "--target", "circular-2040"])
+               "--target", "circular-2040", "--out", str(ens)])
     assert rc == 0
     text = (ens / "ensemble_discovery.txt").read_text()
     assert text.startswith("In scenario 'low' the target 'circular-2040' (Industry 75 % "
                            "circular in 2040) fails in ")
     assert "circular_growth is below" in text
     assert (ens / "ensemble_prim_low_circular-2040.png").is_file()
-    assert main(["discover", str(ens / "ensemble.nc"), "--scenario", "lwo"]) == 1
+    assert main(["discover", str(ens / "ensemble.nc"), "--scenario", "lwo", "--out", str(ens)]) == 1
     assert "unknown scenario (given 'lwo'; allowed: low, high; did you mean 'low'?)" in \
         capsys.readouterr().err
 

@@ -64,9 +64,11 @@ def test_scenarios_lists_chain_history_and_own_levers(capsys: pytest.CaptureFixt
 
 
 def test_optimiser_progress_is_one_bar_per_search(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
     from sdmission.commands.optimise import GenerationBar
 
-    bar = GenerationBar(maxiter=5)
+    bar = GenerationBar(argparse.Namespace(quiet=False), maxiter=5)
     for g in range(1, 4):
         bar(f"DE gen {g:3d}: objective 1.0  worst violation +0.1  evals {g * 8}")
     assert bar.bar is not None and bar.bar.n == 3 and bar.bar.total == 5
