@@ -59,7 +59,8 @@ def test_result_file_layout(ens: Path):
     assert list(ds["scenario"].values) == ["low", "high"]
     assert ds["ghg_reduction_vs_1990"].dims == ("scenario", "member", "time")
     assert ds["industry_ghg"].dims == ("scenario", "member", "time", "cluster")
-    assert ds["national_ghg"].attrs["units"] == "MtCO2/Year"
+    assert ds["national_ghg"].attrs["units"] == "Mt CO2e/yr"
+    assert ds["national_ghg"].attrs["units_vensim"] == "MtCO2/Year"
     assert ds["input_value"].dims == ("scenario", "member", "uncertainty")
     assert ds.sizes["member"] == MEMBERS and ds.sizes["uncertainty"] == 5
     assert ds.attrs["seed"] == str(SEED) and ds.attrs["sampler"] == "lhs"

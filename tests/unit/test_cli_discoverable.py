@@ -63,10 +63,14 @@ def test_scenarios_lists_chain_history_and_own_levers(capsys: pytest.CaptureFixt
     assert "sets levers: invest_nl_equity, invest_nl_industry_share" in out
 
 
-def test_optimiser_progress_is_one_bar_per_search(capsys: pytest.CaptureFixture[str]) -> None:
+def test_optimiser_progress_is_one_bar_per_search(capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     import argparse
 
+    from sdmission.commands import _options
     from sdmission.commands.optimise import GenerationBar
+
+    monkeypatch.setattr(_options, "_stderr_is_tty", lambda: True)  # capsys is no terminal
 
     bar = GenerationBar(argparse.Namespace(quiet=False), maxiter=5)
     for g in range(1, 4):
