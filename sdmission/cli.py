@@ -44,8 +44,6 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "explore": ("python -m sdmission explore", "python -m sdmission explore mission-mix --lang nl"),
     "run": ("python -m sdmission run", "python -m sdmission run baseline mission-mix --plots",
             "python -m sdmission run scenarios/my-case.yaml --engine pysd --out results/check"),
-    "plot": ("python -m sdmission plot", "python -m sdmission plot results/baseline.nc "
-             "results/mission-mix.nc --lang nl --format png,pdf"),
     "validate": ("python -m sdmission validate scenarios/*.yaml",
                  "python -m sdmission validate scenarios/my-case.yaml --no-model"),
     "calibrate": ("python -m sdmission calibrate", "python -m sdmission calibrate --fit",
@@ -60,7 +58,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
                  "--target national-ghg-2030"),
     "units": ("python -m sdmission units", "python -m sdmission units models/sdmission.mdl"),
     "diagram": ("python -m sdmission diagram", "python -m sdmission diagram --format png"),
-    "simulate": ("python -m sdmission simulate models/sdmission.mdl --out /tmp/default.nc",
+    "simulate": ("python -m sdmission simulate models/sdmission.mdl",
                  "python -m sdmission simulate models/sdmission.mdl --set co2_levy_tariff=150 "
                  "--final-time 2040 --out /tmp/levy.nc"),
 }
@@ -78,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sdmission {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show tracebacks on errors (accepted anywhere on the command line)")
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress bars (accepted anywhere; bars are drawn only on a terminal)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"sdmission.commands.{name}")
@@ -96,12 +96,17 @@ def _epilog(name: str, module: object) -> str | None:
     return "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[name])
 
 
-def split_debug(argv: Sequence[str]) -> tuple[list[str], bool]:
-    """``argv`` without ``--debug`` (anywhere before a ``--``) and whether it was there."""
+#: Options of every command, accepted anywhere on the command line (before a ``--``).
+GLOBAL_FLAGS: dict[str, str] = {"--debug": "debug", "--quiet": "quiet", "-q": "quiet"}
+
+
+def split_flags(argv: Sequence[str]) -> tuple[list[str], set[str]]:
+    """``argv`` without the :data:`GLOBAL_FLAGS` (anywhere before a ``--``) and the names of those
+    that were there (``{"debug", "quiet"}``)."""
     args = list(argv)
     end = args.index("--") if "--" in args else len(args)
-    debug = "--debug" in args[:end]
-    return [a for i, a in enumerate(args) if not (i < end and a == "--debug")], debug
+    found = {GLOBAL_FLAGS[a] for a in args[:end] if a in GLOBAL_FLAGS}
+    return [a for i, a in enumerate(args) if not (i < end and a in GLOBAL_FLAGS)], found
 
 
 #: Commands whose ``--out`` is a file (with its suffix); every other ``--out`` is a folder.
@@ -135,9 +140,10 @@ def _report(exc: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    rest, debug = split_debug(list(argv) if argv is not None else sys.argv[1:])
+    rest, flags = split_flags(list(argv) if argv is not None else sys.argv[1:])
     args = parser.parse_args(rest)
-    args.debug = args.debug or debug
+    args.debug = args.debug or "debug" in flags
+    args.quiet = args.quiet or "quiet" in flags
     if args.command is None:
         parser.print_help()
         return EXIT_INPUT

@@ -11,6 +11,21 @@ scenarios folder only. The package's own location is never used.
 
 Paths inside the working directory are kept relative to it, so running from the project folder
 prints ``results/…`` as before.
+
+**Output layout** (:data:`OUTPUTS`): every command writes into its own sub-folder of ``results/``
+(``--out`` chooses another folder), so no command reads another's files by accident:
+
+==================  ===========================================================================
+``runs/``           ``run``: ``<scenario>.nc``, ``_headline.csv``, ``_targets.csv`` (``plot`` reads these)
+``figures/``        ``plot`` and ``run --plots`` (``_nl`` suffix for Dutch figures)
+``compare/``        ``compare``: ``<A>_vs_<B>…/comparison.xlsx`` and CSVs
+``contributions/``  ``contributions``: ``<scenario>/``
+``ensembles/``      ``ensemble``: ``<name>.nc``, ``_pmet.csv``, ``_ranking.csv``, ``_fans.png``, chunks
+``sensitivity/``    ``sensitivity``: ``<scenario>_sobol.{nc,csv,png}``, chunks
+``discovery/``      ``discover``: ``<ensemble>_discovery.txt``, PRIM figures
+``optimise/``       ``optimise``: ``<scenario>/``
+``simulate/``       ``simulate``: ``<model>.nc``
+==================  ===========================================================================
 """
 
 from __future__ import annotations
@@ -23,6 +38,18 @@ from typing import Final
 SCENARIOS: Final = "scenarios"
 MODELS: Final = "models"
 RESULTS: Final = "results"
+#: Sub-folder of ``results/`` for each kind of output (see the module docstring).
+OUTPUTS: Final[dict[str, str]] = {
+    "run": "runs",
+    "figures": "figures",
+    "compare": "compare",
+    "contributions": "contributions",
+    "ensemble": "ensembles",
+    "sensitivity": "sensitivity",
+    "discover": "discovery",
+    "optimise": "optimise",
+    "simulate": "simulate",
+}
 #: The project's model (in ``models/``) and its generated parameter table beside it.
 PROJECT_MODEL: Final = "sdmission.mdl"
 PARAMETER_TABLE: Final = "parameters.csv"
@@ -53,6 +80,10 @@ class Settings:
     def default_model(self) -> Path:
         """The project model, ``<models_dir>/sdmission.mdl``."""
         return self.models_dir / PROJECT_MODEL
+
+    def output_dir(self, kind: str) -> Path:
+        """The default output folder of a command: ``<results_dir>/<OUTPUTS[kind]>``."""
+        return self.results_dir / OUTPUTS[kind]
 
 
 def find_project_root(start: Path | str | None = None) -> Path | None:

@@ -9,10 +9,17 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sdmission.model.engines.factory import ENGINE_CHOICES, ENGINE_HELP
 from sdmission.settings import Settings, discover
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+T = TypeVar("T")
 
 
 def add_engine(parser: argparse.ArgumentParser, default: str) -> None:
@@ -27,7 +34,7 @@ def add_scenarios_dir(parser: argparse.ArgumentParser) -> None:
                              "the working directory or its nearest parent that has one)")
 
 
-def add_out(parser: argparse.ArgumentParser, what: str = "results/") -> None:
+def add_out(parser: argparse.ArgumentParser, what: str = "results/runs/") -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help=f"output folder (default: {what} in the project folder)")
 
@@ -58,14 +65,32 @@ def add_ensemble_arguments(parser: argparse.ArgumentParser, *, many: bool = True
                         help="target set (default: each scenario's own)")
 
 
+def _stderr_is_tty() -> bool:
+    """Whether stderr is a terminal (progress bars are drawn only there)."""
+    return sys.stderr.isatty()
+
+
+def progress_on(args: argparse.Namespace) -> bool:
+    """Progress bars on stderr: only on a terminal and without ``--quiet``."""
+    return not getattr(args, "quiet", False) and _stderr_is_tty()
+
+
+def progress_bar(args: argparse.Namespace, iterable: Iterable[T] | None = None, *,
+                 total: int | None = None, desc: str, unit: str) -> tqdm[T]:
+    """The one progress bar of every command: tqdm on stderr with count, rate and ETA; off when
+    stderr is not a terminal or with ``--quiet`` (:func:`progress_on`)."""
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True,
+                disable=not progress_on(args))
+
+
 class ChunkBar:
     """``on_chunk`` callback of :func:`sdmission.analysis.ensemble.run_ensemble`: one tqdm bar over
-    every chunk of every scenario (rate and ETA), on stderr."""
+    every chunk of every scenario (rate and ETA), on stderr (see :func:`progress_bar`)."""
 
-    def __init__(self, total: int, desc: str) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=total, desc=desc, unit="chunk", file=sys.stderr, dynamic_ncols=True)
+    def __init__(self, args: argparse.Namespace, total: int, desc: str) -> None:
+        self.bar: Any = progress_bar(args, total=total, desc=desc, unit="chunk")
 
     def __call__(self, status: str, scenario: str, index: int, n: int) -> None:
         self.bar.set_postfix_str(f"{scenario} {index + 1}/{n} {status}", refresh=False)

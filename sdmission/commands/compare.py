@@ -8,12 +8,15 @@ is first met and the gap). See :mod:`sdmission.study.compare`.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
-from sdmission.commands._options import add_engine, add_scenarios_dir, command_line, settings_of
+from sdmission.commands._options import (
+    add_engine,
+    add_scenarios_dir,
+    command_line,
+    progress_bar,
+    settings_of,
+)
 from sdmission.errors import InputError, Problem
 from sdmission.study.case import prepare
 from sdmission.study.compare import DIALECTS, comparison, format_targets, write_comparison
@@ -56,13 +59,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError([Problem(f"a scenario is given twice: {names}", key="SCENARIO")])
     command = command_line(None)
     datasets = [simulate_case(c, command=command)
-                for c in tqdm(cases, desc="scenarios", unit="scenario", file=sys.stderr,
-                              disable=not sys.stderr.isatty())]
+                for c in progress_bar(args, cases, desc="scenarios", unit="scenario")]
     try:
         comp = comparison(datasets, [c.target_set for c in cases], args.lang)
     except ValueError as exc:
         raise InputError([Problem(str(exc), key="--targets")]) from None
-    out = args.out or settings.results_dir / "compare" / "_vs_".join(names)
+    out = args.out or settings.output_dir("compare") / "_vs_".join(names)
     written = write_comparison(comp, out, args.dialect)
     print(format_targets(comp, args.lang))
     print(f"wrote {written[0]} and {len(written) - 1} CSV files in {out}")

@@ -16,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from sdmission.commands._options import add_engine, add_scenarios_dir, settings_of
+from sdmission.commands._options import add_engine, add_scenarios_dir, command_line, settings_of
 from sdmission.errors import InputError, Problem
+from sdmission.model.catalogue import Catalogue
 from sdmission.study.case import Case, prepare
 
 HELP = "contribution of each instrument of a scenario (Shapley or leave-one-out), wedge figure"
@@ -60,15 +61,44 @@ def _defaults(a: Case, b: Case) -> dict[str, xr.DataArray]:
     return out
 
 
+#: What each part of a decomposed outcome is (the suffix of its variable name).
+PARTS: dict[str, str] = {
+    "contribution": "contribution of each instrument",
+    "solo": "effect of each instrument on its own",
+    "interaction": "interaction of the instruments",
+    "reference": "reference scenario",
+    "scenario": "scenario",
+    "total": "scenario minus reference",
+}
+
+
+def labelled(ds: xr.Dataset, catalogue: Catalogue) -> xr.Dataset:
+    """Units (pint, Vensim spelling kept) and a ``long_name`` on every ``<outcome>_<part>`` variable
+    of a decomposition, from the model's own entry for ``<outcome>``."""
+    from sdmission.study.results import pint_units, readable
+
+    ds = ds.copy()
+    for name in ds.data_vars:
+        outcome, _, part = str(name).rpartition("_")
+        var = catalogue.get(outcome)
+        if var is None or part not in PARTS:
+            raise InputError([Problem(f"unexpected variable '{name}' in the decomposition",
+                                      key=str(name))])
+        ds[name].attrs = {"units": pint_units(var.units), "units_vensim": var.units or "Dmnl",
+                          "long_name": f"{readable(var.real_name)}: {PARTS[part]}"}
+    return ds
+
+
 def _fmt(v: float) -> str:
     return "-" if math.isnan(v) else f"{v:.4g}"
 
 
 def run(args: argparse.Namespace) -> int:
     from sdmission.analysis import contributions as C
+    from sdmission.model.translate import model_hash
     from sdmission.report.contributions import wedge_figure
     from sdmission.report.save import save_figure
-    from sdmission.study.results import write_netcdf
+    from sdmission.study.results import conform, provenance, write_netcdf
 
     settings = settings_of(args)
     scn_case, ref_case = prepare([args.scenario, args.reference], engine=args.engine,
@@ -84,13 +114,20 @@ def run(args: argparse.Namespace) -> int:
     rows = C.summary(dec, start=start)
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "instrument"
-    out = args.out or settings.results_dir / "contributions" / scn_case.name
+    out = args.out or settings.output_dir("contributions") / scn_case.name
     out.mkdir(parents=True, exist_ok=True)
     from sdmission.study.compare import write_csv
 
     write_csv(table.reset_index(), out / "contributions.csv")
-    ds = dec.ds.assign_attrs(scenario=scn_case.name, reference=ref_case.name,
-                             policy_start=f"{start:g}")
+    ds = conform(labelled(dec.ds, scn_case.catalogue), catalogue=None,
+                 title=f"contributions of the instruments of '{scn_case.name}'",
+                 attrs={**{k: str(v) for k, v in dec.ds.attrs.items()},
+                        **provenance(model_path=scn_case.model_path,
+                                     model_sha256=model_hash(scn_case.model_path),
+                                     engine=scn_case.engine.name,
+                                     command=command_line("contributions"),
+                                     extra={"scenario": scn_case.name, "reference": ref_case.name,
+                                            "policy_start": f"{start:g}"})})
     write_netcdf(ds, out / "contributions.nc")
     fig = wedge_figure(dec, scenario=scn_case.name, reference=ref_case.name, lang=args.lang,
                        start=start)

@@ -3,15 +3,23 @@
 Reads an ensemble file written by ``ensemble`` (outputs and inputs), checks each scenario against
 its target set and, for every target that fails in some but not all futures, finds the PRIM box
 (see :mod:`sdmission.analysis.discovery`). Writes ``<out>/<stem>_prim_<scenario>_<target>.png`` and
-``<out>/<stem>_discovery.txt`` and prints the plain-language summaries.
+``<out>/<stem>_discovery.txt`` (``--out`` default ``results/discovery``) and prints the
+plain-language summaries.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from sdmission.commands._options import progress_bar, settings_of
 from sdmission.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from sdmission.study.targets import TargetSet
 
 HELP = "scenario discovery: PRIM boxes of the futures in which a target fails"
 
@@ -29,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-coverage", type=float, default=0.5,
                         help="coverage the chosen box must keep (default 0.5)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="output folder (default: the ensemble file's folder)")
+                        help="output folder (default: results/discovery/ in the project folder)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,10 +62,11 @@ def run(args: argparse.Namespace) -> int:
                 for s in (args.scenario or []) if s not in names]
     if problems:
         raise InputError(problems)
-    out = args.out or args.ensemble.parent
+    out = args.out or settings_of(args).output_dir("discover")
     stem = args.ensemble.stem
     texts: list[str] = []
     written: list[Path] = []
+    jobs: list[tuple[str, str, TargetSet, xr.Dataset]] = []
     for s in args.scenario or names:
         sub = ds.sel(scenario=s)
         tset = get_target_set(str(sub["target_set"].values))
@@ -68,18 +77,20 @@ def run(args: argparse.Namespace) -> int:
                 raise InputError([Problem(fmt(f"unknown target for set '{tset.name}'", given=show(t),
                                               allowed=ids, suggestion=did_you_mean(t, ids)),
                                           key="--target")])
-            target = tset.get(t)
-            x, missed, labels = D.ensemble_xy(ds, checks, s, t)
-            if not missed.any():
-                texts.append(f"In scenario '{s}' the target '{t}' ({target.label}) is met in "
-                             f"every one of {missed.size} futures.")
-                continue
-            res = D.prim(x, missed, labels, alpha=args.alpha, min_mass=args.min_mass,
-                         min_coverage=args.min_coverage)
-            texts.append(D.describe(res, target, scenario=s))
-            if res.box.restricted:
-                fig = prim_plot(res, title=f"{s}: futures where '{t}' fails")
-                written.append(save_figure(fig, out / f"{stem}_prim_{s}_{t}.png"))
+            jobs.append((s, t, tset, checks))
+    for s, t, tset, checks in progress_bar(args, jobs, desc="PRIM", unit="target"):
+        target = tset.get(t)
+        x, missed, labels = D.ensemble_xy(ds, checks, s, t)
+        if not missed.any():
+            texts.append(f"In scenario '{s}' the target '{t}' ({target.label}) is met in "
+                         f"every one of {missed.size} futures.")
+            continue
+        res = D.prim(x, missed, labels, alpha=args.alpha, min_mass=args.min_mass,
+                     min_coverage=args.min_coverage)
+        texts.append(D.describe(res, target, scenario=s))
+        if res.box.restricted:
+            fig = prim_plot(res, title=f"{s}: futures where '{t}' fails")
+            written.append(save_figure(fig, out / f"{stem}_prim_{s}_{t}.png"))
     body = "\n\n".join(texts) + "\n"
     written.append(atomic_write_text(out / f"{stem}_discovery.txt", body))
     print(body)

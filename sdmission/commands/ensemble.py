@@ -1,6 +1,6 @@
 """``python -m sdmission ensemble SCENARIO… --members N``: sampled futures × scenarios, P(target met).
 
-Writes into ``--out`` (default ``results``), with ``NAME`` from ``--name`` (default ``ensemble``):
+Writes into ``--out`` (default ``results/ensembles``), with ``NAME`` from ``--name`` (default ``ensemble``):
 
 - ``NAME.nc``: outputs with dims ``(scenario, member, time, …)`` and the inputs beside them
   (``input_value (scenario, member, uncertainty)``, ``input_quantile (member, uncertainty)``);
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from sdmission.analysis.uncertainty import sample
     from sdmission.io import atomic_write_csv
     from sdmission.model.translate import model_hash
-    from sdmission.study.results import provenance, write_netcdf
+    from sdmission.study.results import conform, provenance, write_netcdf
 
     if args.members < 1:
         raise InputError([Problem(f"--members must be at least 1 (given {args.members})",
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError([Problem(f"--name must be a plain file name (letters, digits, '_', '-', "
                                   f"'.'; no folders), given {args.name!r}", key="--name")])
     settings = settings_of(args)
-    out = args.out or settings.results_dir / "ensembles"
+    out = args.out or settings.output_dir("ensemble")
     # 1. Scenarios, spaces, targets: every problem before anything runs.
     cases = prepare(args.scenarios, engine=args.engine, targets=args.targets, settings=settings,
                     uncertainties=True)
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
           f"{samples.sizes['uncertainty']} uncertainties, engine {engine}, "
           f"{'scheduler ' + args.scheduler if args.scheduler else 'in-process'}", file=sys.stderr)
     stats = E.RunStats()
-    bar = ChunkBar(len(scenarios) * -(-args.members // args.chunk_size), f"ensemble '{args.name}'")
+    bar = ChunkBar(args, len(scenarios) * -(-args.members // args.chunk_size), f"ensemble '{args.name}'")
     raw = E.run_ensemble(scenarios, samples, return_vars=rvars, engine=engine,
                          chunk_size=args.chunk_size, chunk_dir=out / f"{args.name}.chunks",
                          scheduler=args.scheduler, on_chunk=bar, stats=stats)
@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
                                                           for s in scenarios)})
     ds = E.label(raw, cat, samples, attrs)
     ds = ds.assign_coords(target_set=(SCENARIO, [s.target_set.name for s in scenarios]))
+    ds = conform(ds, catalogue=cat, title=f"sdmission ensemble '{args.name}'", attrs=attrs)
     written = [write_netcdf(ds, out / f"{args.name}.nc")]
     # 3. P(met), ranking, fan charts.
     checks = E.target_checks(ds, {s.name: s.target_set for s in scenarios})

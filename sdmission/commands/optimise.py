@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
-from sdmission.commands._options import add_engine, add_out, add_scenarios_dir, command_line, settings_of
+from sdmission.commands._options import (
+    add_engine,
+    add_out,
+    add_scenarios_dir,
+    command_line,
+    progress_bar,
+    settings_of,
+)
 from sdmission.errors import InputError
 from sdmission.io import atomic_write_text
 from sdmission.scenario.load import Scenario
@@ -50,7 +57,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_engine(parser, "batch")
     add_scenarios_dir(parser)
     parser.add_argument("--no-pareto", action="store_true", help="skip the trade-off front")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def target_rule(targets: str | None) -> Callable[[Scenario], str]:
@@ -110,7 +116,8 @@ class GenerationBar:
 
     _GEN = re.compile(r"^(.*?)\s*gen\s+(\d+):\s*(.*)$")
 
-    def __init__(self, maxiter: int) -> None:
+    def __init__(self, args: argparse.Namespace, maxiter: int) -> None:
+        self.args = args
         self.maxiter = maxiter
         self.bar: tqdm[None] | None = None
         self.what: str | None = None
@@ -124,8 +131,7 @@ class GenerationBar:
         what, gen, rest = m.group(1) or "search", int(m.group(2)), m.group(3)
         if self.bar is None or what != self.what:
             self.close()
-            self.bar = tqdm(total=self.maxiter, desc=what, unit="gen", file=sys.stderr,
-                            dynamic_ncols=True)
+            self.bar = progress_bar(self.args, total=self.maxiter, desc=what, unit="gen")
             self.what = what
         self.bar.update(max(0, min(gen, self.maxiter) - self.bar.n))
         self.bar.set_postfix_str(rest, refresh=True)
@@ -145,11 +151,11 @@ def run(args: argparse.Namespace) -> int:
     (case,) = prepare([args.scenario], engine=args.engine, targets=target_rule(args.targets),
                       settings=settings, checks=check_optimise)
     scn, problem = case.scenario, optimisation_problem(case)
-    bar = None if args.quiet else GenerationBar(problem.spec.method.maxiter)
+    bar = None if args.quiet else GenerationBar(args, problem.spec.method.maxiter)
     result = opt.solve(problem, seed=args.seed, progress=bar, pareto=not args.no_pareto)
     if bar is not None:
         bar.close()
-    out = args.out or settings.results_dir / "optimise" / scn.name
+    out = args.out or settings.output_dir("optimise") / scn.name
     out.mkdir(parents=True, exist_ok=True)
     command = command_line("optimise") or "optimise"
     rep = opt.report_dict(problem, result)

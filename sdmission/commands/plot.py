@@ -1,9 +1,10 @@
 """``python -m sdmission plot``: report figures (PNG 300 dpi + SVG, PDF on request) from results.
 
-Reads ``results/<scenario>.nc`` files (default: every ``results/*.nc``) and writes every report
-figure with :func:`sdmission.report.save_all` (atomically, the one dpi policy of
+Reads the files ``run`` writes, ``results/runs/<scenario>.nc`` (default: every one of them), and
+writes every report figure with :func:`sdmission.report.save_all` (atomically, the one dpi policy of
 :mod:`sdmission.report.save`) to ``--out`` (default ``results/figures``). Dutch figures get a
-``_nl`` suffix so both languages can share a folder.
+``_nl`` suffix so both languages can share a folder. An ``ensemble`` file
+(``results/ensembles/<name>.nc``) named on the command line gives its fan charts.
 """
 
 from __future__ import annotations
@@ -11,26 +12,31 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
 
 import xarray as xr
 
+from sdmission.commands._options import settings_of
 from sdmission.errors import InputError, Problem
 from sdmission.report import save_all
 from sdmission.report.figures import REPORT_TARGETS
 from sdmission.report.save import FORMATS, parse_formats
 from sdmission.report.style import SCENARIO_COLORS
 
-HELP = "draw the report figures (PNG + SVG/PDF, English or Dutch) from results/*.nc"
-DEFAULT_RESULTS: Final = Path("results")
-DEFAULT_OUT: Final = DEFAULT_RESULTS / "figures"
+HELP = "draw the report figures (PNG + SVG/PDF, English or Dutch) from results/runs/*.nc"
+EPILOG = """examples:
+  python -m sdmission plot
+  python -m sdmission plot results/runs/baseline.nc results/runs/mission-mix.nc --lang nl --format png,pdf
+  python -m sdmission plot results/ensembles/ensemble.nc --format png
+
+reads: results/runs/*.nc (what `run` writes) unless files are named; an ensemble file
+(results/ensembles/<name>.nc) gives fan charts. writes: results/figures/ (Dutch files end in _nl)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", nargs="*", type=Path, metavar="RESULTS.nc",
-                        help="result files (default: every results/*.nc)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="folder for the figures (default: %(default)s)")
+                        help="result files of run or ensemble (default: every results/runs/*.nc)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for the figures (default: results/figures/ in the project folder)")
     parser.add_argument("--lang", default="en", choices=("en", "nl"),
                         help="label language (default: %(default)s)")
     parser.add_argument("--format", default="png,svg", dest="formats",
@@ -46,7 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.formats)
-    paths = list(args.results) or default_results()
+    settings = settings_of(args)
+    args.out = args.out or settings.output_dir("figures")
+    paths = list(args.results) or default_results(settings.output_dir("run"))
     ensembles = [p for p in paths if _is_ensemble(p)]
     written = [f for p in ensembles for f in _fan_charts(p, args.out, formats, args.targets)]
     runs = [p for p in paths if p not in ensembles]
@@ -87,9 +95,9 @@ def _fan_charts(path: Path, out: Path, formats: Sequence[str], targets: str | No
     return save_formats(fig, out, f"{path.stem}_fans", formats)
 
 
-def default_results(folder: Path = DEFAULT_RESULTS) -> list[Path]:
-    """Every ``*.nc`` in ``folder`` (shipped scenarios first, baseline leading; then by name);
-    none is an error that says what to run first."""
+def default_results(folder: Path) -> list[Path]:
+    """Every ``*.nc`` in ``folder`` (``results/runs``; shipped scenarios first, baseline leading;
+    then by name); none is an error that says what to run first."""
     shipped = list(SCENARIO_COLORS)  # shipped scenarios first, in their documented order
     found = sorted(folder.glob("*.nc"), key=lambda p: (
         shipped.index(p.stem) if p.stem in shipped else len(shipped), p.stem))

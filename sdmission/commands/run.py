@@ -10,15 +10,22 @@ from pathlib import Path
 import xarray as xr
 from tqdm import tqdm
 
-from sdmission.commands._options import add_engine, add_out, add_scenarios_dir, command_line, settings_of
+from sdmission.commands._options import (
+    add_engine,
+    add_out,
+    add_scenarios_dir,
+    command_line,
+    progress_bar,
+    settings_of,
+)
 from sdmission.errors import SdmissionError
 from sdmission.study.case import prepare
-from sdmission.study.compare import targets_frame, write_csv
+from sdmission.study.compare import is_percent, shown, targets_frame, write_csv
 from sdmission.study.results import write_scenario_results
 from sdmission.study.run import simulate_case
 from sdmission.study.targets import TargetCheck, TargetSet, check
 
-HELP = "run scenarios: write results/<scenario>.nc, a headline CSV and the target table (CSV)"
+HELP = "run scenarios: write results/runs/<scenario>.nc, a headline CSV and the target table (CSV)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def format_target_table(scenario: str, checks: list[TargetCheck]) -> str:
-    """Plain-text table of target checks for one scenario."""
+    """Plain-text table of target checks for one scenario (fractions in %, as in the CSV)."""
     header = ("target", "year", "threshold", "value", "status", "first met", "gap")
     rows = [header]
     for c in checks:
@@ -45,11 +52,11 @@ def format_target_table(scenario: str, checks: list[TargetCheck]) -> str:
         rows.append((
             t.label or t.id,
             str(t.year),
-            f"{t.sense} {t.threshold:.4g} {t.units}",
-            f"{c.value:.4g}",
+            f"{t.sense} {shown(t, t.threshold):.4g} {'%' if is_percent(t) else t.units}",
+            f"{shown(t, c.value):.4g}",
             "met" if c.met else "NOT MET",
             str(c.first_year_met) if c.first_year_met is not None else "-",
-            f"{c.gap:.3g}",
+            f"{shown(t, c.gap):.3g}",
         ))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [f"targets for scenario '{scenario}':"]
@@ -91,14 +98,13 @@ def _save_figures(datasets: list[xr.Dataset], out: Path, lang: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_of(args)
-    out = args.out or settings.results_dir
+    out = args.out or settings.output_dir("run")
     # 1. Every scenario loaded and checked against its model before anything runs.
     cases = prepare(args.scenarios, engine=args.engine, targets=args.targets, settings=settings)
     # 2. Simulate, write, check targets.
     command = command_line(None)
     datasets: list[xr.Dataset] = []
-    bar = tqdm(cases, desc="scenarios", unit="scenario", file=sys.stderr,
-               disable=len(cases) < 2 and not sys.stderr.isatty())
+    bar = progress_bar(args, cases, desc="scenarios", unit="scenario")
     for case in bar:
         bar.set_postfix_str(case.name)
         ds = simulate_case(case, command=command)
@@ -108,5 +114,7 @@ def run(args: argparse.Namespace) -> int:
         tqdm.write(_target_report(ds, case.target_set, out), file=sys.stdout)
     # 3. Figures.
     if args.plots:
-        _save_figures(datasets, out / "figures", args.lang)  # where `plot` writes them
+        # where `plot` writes them: results/figures by default, else <out>/figures
+        figures = settings.output_dir("figures") if args.out is None else out / "figures"
+        _save_figures(datasets, figures, args.lang)
     return 0

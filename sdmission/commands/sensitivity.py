@@ -29,10 +29,10 @@ def run(args: argparse.Namespace) -> int:
     from sdmission.model.translate import model_hash
     from sdmission.report.save import save_figure
     from sdmission.report.uncertainty import sobol_bars
-    from sdmission.study.results import provenance, write_netcdf
+    from sdmission.study.results import conform, provenance, write_netcdf
 
     settings = settings_of(args)
-    out = args.out or settings.results_dir / "sensitivity"
+    out = args.out or settings.output_dir("sensitivity")
     (case,) = prepare(args.scenarios, engine=args.engine, targets=args.targets, settings=settings,
                       uncertainties=True)
     scn = E.EnsembleScenario.from_case(case)
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
           f"{n} runs, engine {engine}", file=sys.stderr)
     name = f"{scn.name}_sobol"
     stats = E.RunStats()
-    bar = ChunkBar(-(-n // args.chunk_size), "sensitivity runs")
+    bar = ChunkBar(args, -(-n // args.chunk_size), "sensitivity runs")
     raw = E.run_ensemble([scn], design, return_vars=sorted({m.variable for m in metrics}),
                          engine=engine, chunk_size=args.chunk_size,
                          chunk_dir=out / f"{name}.chunks", scheduler=args.scheduler,
@@ -52,10 +52,12 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     y = S.metric_values(raw.isel(scenario=0), metrics)
     idx = S.sobol_indices(scn.space, y, metrics, seed=args.seed)
-    idx.attrs.update(provenance(model_path=scn.mdl_path, model_sha256=model_hash(scn.mdl_path),
-                                engine=engine, command=command_line("sensitivity"),
-                                extra={"scenario": scn.name, "seed": str(args.seed),
-                                       "base_sample": str(args.members), "runs": str(n)}))
+    idx = conform(idx, catalogue=None, title=f"Sobol' indices, scenario '{scn.name}'", attrs={
+        **{k: str(v) for k, v in idx.attrs.items()},
+        **provenance(model_path=scn.mdl_path, model_sha256=model_hash(scn.mdl_path),
+                     engine=engine, command=command_line("sensitivity"),
+                     extra={"scenario": scn.name, "seed": str(args.seed),
+                            "base_sample": str(args.members), "runs": str(n)})})
     fig = sobol_bars(idx, title=f"Sobol' indices, scenario '{scn.name}' (N={args.members}, {n} runs)")
     written = [write_netcdf(idx, out / f"{name}.nc"),
                atomic_write_csv(S.indices_table(idx), out / f"{name}.csv"),

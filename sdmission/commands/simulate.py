@@ -1,7 +1,9 @@
-"""``python -m sdmission simulate MODEL.mdl [--engine pysd|batch] [--set NAME=VALUE …] --out FILE.nc``.
+"""``python -m sdmission simulate MODEL.mdl [--engine pysd|batch] [--set NAME=VALUE …] [--out FILE.nc]``.
 
 Runs any Vensim model with its own defaults (plus ``--set`` changes to constants) and writes every
-variable to netCDF with ``units`` and ``long_name`` from PySD's variable table (``model.doc``).
+variable to netCDF (default ``results/simulate/<model>.nc``) with the result conventions of
+:func:`sdmission.study.results.conform`: pint units (the Vensim spelling in ``units_vensim``), a
+readable ``long_name``, integer years, ``Conventions`` and provenance.
 """
 
 from __future__ import annotations
@@ -9,19 +11,16 @@ from __future__ import annotations
 import argparse
 import difflib
 import math
-import shlex
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
-from sdmission import __version__
-from sdmission.commands._options import add_engine
+from sdmission.commands._options import add_engine, command_line, settings_of
 from sdmission.errors import InputError, ModelError, Problem
 from sdmission.model import translate
-from sdmission.study.results import write_netcdf
+from sdmission.study.results import conform, provenance, write_netcdf
 
 HELP = "simulate one Vensim model with its defaults (and --set changes) and write a netCDF file"
 _CONTROL = frozenset({"time", "initial_time", "final_time", "time_step", "saveper"})
@@ -34,7 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="change a model constant (python or Vensim name); repeatable")
     parser.add_argument("--final-time", type=float, default=None, metavar="T",
                         help="override FINAL TIME")
-    parser.add_argument("--out", type=Path, required=True, help="output netCDF file")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output netCDF file (default: results/simulate/<model>.nc in the "
+                             "project folder)")
 
 
 def _doc(model_path: Path) -> list[dict[str, Any]]:
@@ -88,9 +89,9 @@ def parse_sets(sets: Sequence[str], doc: list[dict[str, Any]]) -> dict[str, floa
 
 def simulate(model_path: Path, engine: str, sets: dict[str, float], final_time: float | None,
              doc: list[dict[str, Any]]) -> xr.Dataset:
-    """Run the model and label the result (units, long_name, provenance)."""
-    import pysd
-
+    """Run the model and label the result (:func:`sdmission.study.results.conform`: units,
+    long_name, integer years, provenance)."""
+    from sdmission.model.catalogue import load_catalogue
     from sdmission.model.engines.factory import load_engine
 
     eng = load_engine(model_path, engine)
@@ -99,23 +100,14 @@ def simulate(model_path: Path, engine: str, sets: dict[str, float], final_time: 
     names = [str(r["Py Name"]) for r in doc
              if str(r["Py Name"]) not in _CONTROL and r.get("Type") != "Lookup"]
     ds = eng.run(inputs, return_vars=names, final_time=final_time)
-    by_py = {str(r["Py Name"]): r for r in doc}
-    for name in ds.data_vars:
-        row = by_py.get(str(name), {})
-        units = row.get("Units")
-        ds[name].attrs["units"] = "" if units is None or (isinstance(units, float) and math.isnan(units)) else str(units)
-        ds[name].attrs["long_name"] = str(row.get("Real Name", name))
-    ds.attrs.update({
-        "model_file": str(model_path),
-        "model_sha256": translate.model_hash(model_path),
-        "engine": eng.name,
-        "settings": "; ".join(f"{k}={v!r}" for k, v in sets.items()),
-        "final_time": "" if final_time is None else repr(final_time),
-        "sdmission_version": __version__,
-        "pysd_version": pysd.__version__,
-        "command": shlex.join(["python", "-m", "sdmission", *sys.argv[1:]]),
-    })
-    return ds
+    if "member" in ds.dims and ds.sizes["member"] == 1:
+        ds = ds.isel(member=0, drop=True)
+    attrs = provenance(model_path=model_path, model_sha256=translate.model_hash(model_path),
+                       engine=eng.name, command=command_line("simulate"),
+                       extra={"settings": "; ".join(f"{k}={v!r}" for k, v in sets.items()),
+                              "final_time": "" if final_time is None else repr(final_time)})
+    return conform(ds, catalogue=load_catalogue(model_path),
+                   title=f"sdmission simulate '{model_path.name}'", attrs=attrs)
 
 
 def _check_size(model_path: Path, final_time: float | None) -> None:
@@ -140,13 +132,14 @@ def run(args: argparse.Namespace) -> int:
     model_path: Path = args.model
     if not model_path.is_file():
         raise ModelError(f"model file not found: {model_path}")
-    if args.out.suffix != ".nc":
-        raise InputError([Problem(f"output must be a .nc file, got '{args.out}'", key="--out")])
+    out: Path = args.out or settings_of(args).output_dir("simulate") / f"{model_path.stem}.nc"
+    if out.suffix != ".nc":
+        raise InputError([Problem(f"output must be a .nc file, got '{out}'", key="--out")])
     _check_size(model_path, args.final_time)
     doc = _doc(model_path)
     sets = parse_sets(args.sets, doc)
     ds = simulate(model_path, args.engine, sets, args.final_time, doc)
-    write_netcdf(ds, args.out)
-    print(f"wrote {args.out} ({len(ds.data_vars)} variables, {ds.sizes['time']} times, "
+    write_netcdf(ds, out)
+    print(f"wrote {out} ({len(ds.data_vars)} variables, {ds.sizes['time']} times, "
           f"engine {ds.attrs['engine']})")
     return 0

@@ -73,12 +73,14 @@ class Comparison:
     tables: Mapping[str, pd.DataFrame]
 
 
-def _percent(t: Target) -> bool:
+def is_percent(t: Target) -> bool:
+    """Whether ``t``'s metric is a fraction, shown in %."""
     return t.units.strip().lower() in ("dmnl", "1", "")
 
 
-def _shown(t: Target, value: float) -> float:
-    return value * 100.0 if _percent(t) else value
+def shown(t: Target, value: float) -> float:
+    """``value`` of target ``t`` as shown: in % for fractions, else in the metric's units."""
+    return value * 100.0 if is_percent(t) else value
 
 
 def targets_frame(checks: Mapping[str, Sequence[TargetCheck]], lang: str = "en") -> pd.DataFrame:
@@ -95,15 +97,15 @@ def targets_frame(checks: Mapping[str, Sequence[TargetCheck]], lang: str = "en")
             h["target"]: (t.label if lang == "en" else t.label_nl) or t.id,
             h["metric"]: t.metric,
             h["target_year"]: t.year,
-            h["threshold"]: f"{t.sense} {_shown(t, t.threshold):.4g}",
-            h["units"]: "%" if _percent(t) else t.units,
+            h["threshold"]: f"{t.sense} {shown(t, t.threshold):.4g}",
+            h["units"]: "%" if is_percent(t) else t.units,
         }
         for name in names:
             c = checks[name][i]
-            row[f"{name}: {h['value']}"] = round(_shown(t, c.value), 6)
+            row[f"{name}: {h['value']}"] = round(shown(t, c.value), 6)
             row[f"{name}: {h['met']}"] = h["yes"] if c.met else h["no"]
             row[f"{name}: {h['first_met']}"] = c.first_year_met
-            row[f"{name}: {h['gap']}"] = round(_shown(t, c.gap), 6)
+            row[f"{name}: {h['gap']}"] = round(shown(t, c.gap), 6)
         rows.append(row)
     frame = pd.DataFrame(rows)
     for name in names:

@@ -13,7 +13,7 @@ import functools
 import shlex
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,12 @@ _UNIT_TOKENS: tuple[tuple[str, str], ...] = (
     (r"\bMtCO2e?\b", "Mt CO2e"),
     (r"\btCO2e?\b", "t CO2e"),
     (r"\bYears?\b", "yr"),
+    (r"\bMonths?\b", "month"),
+    (r"\bWeeks?\b", "week"),
+    (r"\bDays?\b", "day"),
+    (r"\bHours?\b", "hour"),
+    (r"\bMinutes?\b", "minute"),
+    (r"\bSeconds?\b", "s"),
     (r"\bDmnl\b", "1"),
 )
 
@@ -62,9 +68,18 @@ def pint_units(vensim: str) -> str:
     return text
 
 
+#: Words a ``long_name`` spells in capitals (GHG, CO2, CCS…).
+ACRONYMS: frozenset[str] = frozenset({
+    "ghg", "co2", "co2e", "ccs", "ets", "eu", "sde", "npv", "chp", "hvc", "dri", "eaf", "mit",
+    "wbso", "tis", "h2", "n2o", "ch4", "nl", "rd", "trl", "ccus", "bf", "bof", "smr", "ptx",
+})
+
+
 def readable(name: str) -> str:
-    """A Vensim name as a ``long_name``: first letter upper case, single spaces."""
-    text = " ".join(name.replace("_", " ").split())
+    """A Vensim name as a ``long_name``: first letter upper case, single spaces, acronyms
+    (:data:`ACRONYMS`) in capitals: ``industry ghg`` -> ``Industry GHG``."""
+    words = [w.upper() if w.lower() in ACRONYMS else w for w in name.replace("_", " ").split()]
+    text = " ".join(words)
     return text[:1].upper() + text[1:]
 
 
@@ -80,13 +95,16 @@ def _version(dist: str) -> str:
 
 
 def project_path(path: Path | str) -> str:
-    """``path`` relative to its project folder (the nearest parent with ``scenarios/``), with
-    ``/`` separators; the absolute path when it lies in no project."""
+    """``path`` relative to the project folder, with ``/`` separators: the project of the working
+    directory when ``path`` lies inside it, else the nearest parent of ``path`` with
+    ``scenarios/``; the absolute path when it lies in no project."""
     from sdmission.settings import find_project_root
 
     p = Path(path).resolve()
-    root = find_project_root(p.parent)
-    return p.relative_to(root).as_posix() if root is not None else str(p)
+    for root in (find_project_root(), find_project_root(p.parent)):
+        if root is not None and p.is_relative_to(root):
+            return p.relative_to(root).as_posix()
+    return str(p)
 
 
 @functools.lru_cache(maxsize=8)
@@ -130,6 +148,118 @@ def provenance(
     return attrs
 
 
+def units_definitions(units: Iterable[str]) -> tuple[str, ...]:
+    """The ``units_definitions`` attr: :data:`PINT_DEFINITIONS`, plus (when pint is installed) one
+    new base dimension for every other name in ``units`` (pint ``units`` attrs) that a default pint
+    registry cannot parse, such as ``Person`` in a model other than the project's, so that every
+    ``units`` attr of a result file parses after ``ureg.define(line)`` for each line."""
+    import re
+
+    extra: list[str] = []
+    ureg = _pint_registry()
+    if ureg is not None:
+        known = {d.split("=")[0].strip() for d in PINT_DEFINITIONS}
+        for text in dict.fromkeys(units):
+            for token in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text):
+                if token in known:
+                    continue
+                try:
+                    ureg.parse_units(token)
+                except Exception:  # noqa: BLE001 - pint raises several types for unknown names
+                    extra.append(f"{token} = [{token}]")
+                known.add(token)
+    return (*PINT_DEFINITIONS, *extra)
+
+
+@functools.lru_cache(maxsize=1)
+def _pint_registry() -> Any:
+    """A pint registry with :data:`PINT_DEFINITIONS`, or ``None`` without pint."""
+    try:
+        import pint
+    except ImportError:
+        return None
+    ureg: Any = pint.UnitRegistry()
+    for line in PINT_DEFINITIONS:
+        ureg.define(line)
+    return ureg
+
+
+def conform(
+    ds: xr.Dataset,
+    *,
+    catalogue: Catalogue | None,
+    title: str,
+    attrs: Mapping[str, str] | None = None,
+) -> xr.Dataset:
+    """The result conventions, the same for every Dataset a command writes (``run``, ``compare``'s
+    runs, ``ensemble``, ``sensitivity``, ``contributions``, ``simulate``).
+
+    1. Every variable of the model (found in ``catalogue``): ``units`` that pint parses
+       (:func:`pint_units`), the Vensim spelling as ``units_vensim``, a readable ``long_name``, the
+       Vensim name (``vensim_name``), ``description`` and ``kind``. Other variables keep their
+       attrs and must have a ``long_name``; a ``units`` attr they carry is kept.
+    2. ``time`` in integer calendar years when every saved time is a whole year.
+    3. Global attrs: ``title``, ``Conventions`` (:data:`CONVENTIONS`), ``units_definitions``
+       (:func:`units_definitions`) and the provenance ``attrs`` (see :func:`provenance`), all text.
+
+    Raises
+    ------
+    ModelError
+        A variable without ``long_name`` (a bug in the code that built ``ds``).
+    TypeError
+        A global attr that is not text.
+    """
+    ds = ds.copy()
+    for name in ds.data_vars:
+        var = catalogue.get(str(name)) if catalogue is not None else None
+        if var is not None:
+            ds[name].attrs = {
+                "units": pint_units(var.units),
+                "units_vensim": var.units or "Dmnl",
+                "long_name": readable(var.real_name),
+                "vensim_name": var.real_name,
+                "description": var.comment,
+                "kind": var.kind,
+            }
+        elif not ds[name].attrs.get("long_name"):
+            raise ModelError(f"result variable '{name}' has no long_name and is not in the model's "
+                             "catalogue")
+    if TIME in ds.coords:
+        ds = _time_axis(ds, catalogue)
+    if SCENARIO in ds.coords:
+        ds[SCENARIO].attrs = {"long_name": "scenario", **ds[SCENARIO].attrs}
+    if MEMBER in ds.coords:
+        ds[MEMBER].attrs = {"long_name": "ensemble member (one sampled future)"}
+    for name in ds.coords:
+        if not ds[name].attrs.get("long_name"):
+            ds[name].attrs["long_name"] = readable(str(name))
+    units = [str(ds[n].attrs["units"]) for n in ds.variables if "units" in ds[n].attrs]
+    ds.attrs = {"title": title, "Conventions": CONVENTIONS,
+                "units_definitions": "\n".join(units_definitions(units)), **(attrs or {})}
+    bad = {k: type(v).__name__ for k, v in ds.attrs.items() if not isinstance(v, str)}
+    if bad:
+        raise TypeError(f"provenance attrs must be text; got {bad}")
+    return ds
+
+
+def _time_axis(ds: xr.Dataset, catalogue: Catalogue | None) -> xr.Dataset:
+    """``time`` as integers when every saved time is whole, in the units of the model's
+    ``TIME STEP`` (``yr`` for the project model: calendar years)."""
+    step = catalogue.get("time_step") if catalogue is not None else None
+    units = pint_units(step.units) if step is not None and step.units else "yr"
+    times = np.asarray(ds[TIME].values, dtype=float)
+    if times.size and np.array_equal(times, np.round(times)):
+        ds = ds.assign_coords({TIME: times.astype(np.int64)})
+    if units == "yr":
+        attrs = {"units": "yr", "long_name": "year", "axis": "T",
+                 "description": "calendar year (the model's Time)"}
+    else:
+        attrs = {"units": units, "long_name": "time", "axis": "T",
+                 "description": f"the model's Time, in {units}"}
+    ds[TIME].attrs = attrs
+    return ds
+
+
 def build_dataset(
     raw: xr.Dataset,
     catalogue: Catalogue,
@@ -137,7 +267,7 @@ def build_dataset(
     scenario: str,
     attrs: Mapping[str, str] | None = None,
 ) -> xr.Dataset:
-    """Label an engine's output: units and names from the catalogue, provenance in attrs.
+    """Label one scenario's engine output with :func:`conform`.
 
     Parameters
     ----------
@@ -161,31 +291,11 @@ def build_dataset(
     if MEMBER in ds.dims and ds.sizes[MEMBER] == 1:
         ds = ds.isel({MEMBER: 0}, drop=True)
     ds = ds.assign_coords({SCENARIO: scenario})
-    for name in ds.data_vars:
-        var = catalogue.get(str(name))
-        if var is None:
-            raise ModelError(f"result variable '{name}' is not in the model's catalogue")
-        ds[name].attrs = {
-            "units": pint_units(var.units),
-            "units_vensim": var.units or "Dmnl",
-            "long_name": readable(var.real_name),
-            "vensim_name": var.real_name,
-            "description": var.comment,
-            "kind": var.kind,
-        }
-    years = np.asarray(ds[TIME].values, dtype=float)
-    if years.size and np.array_equal(years, np.round(years)):
-        ds = ds.assign_coords({TIME: years.astype(np.int64)})
-    ds[TIME].attrs = {"units": "yr", "long_name": "year", "axis": "T",
-                      "description": "calendar year (the model's Time)"}
-    ds[SCENARIO].attrs = {"long_name": "scenario"}
-    ds.attrs = {"title": f"sdmission scenario '{scenario}'", "Conventions": CONVENTIONS,
-                "scenario": scenario, "units_definitions": "\n".join(PINT_DEFINITIONS),
-                **(attrs or {})}
-    bad = {k: type(v).__name__ for k, v in ds.attrs.items() if not isinstance(v, str)}
-    if bad:
-        raise TypeError(f"provenance attrs must be text; got {bad}")
-    return ds
+    missing = [str(n) for n in ds.data_vars if str(n) not in catalogue]
+    if missing:
+        raise ModelError(f"result variable '{missing[0]}' is not in the model's catalogue")
+    return conform(ds, catalogue=catalogue, title=f"sdmission scenario '{scenario}'",
+                   attrs={"scenario": scenario, **(attrs or {})})
 
 
 def headline_frame(ds: xr.Dataset) -> pd.DataFrame:

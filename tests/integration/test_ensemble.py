@@ -59,7 +59,8 @@ def test_result_file_layout(ens: Path):
     assert list(ds["scenario"].values) == ["low", "high"]
     assert ds["ghg_reduction_vs_1990"].dims == ("scenario", "member", "time")
     assert ds["industry_ghg"].dims == ("scenario", "member", "time", "cluster")
-    assert ds["national_ghg"].attrs["units"] == "MtCO2/Year"
+    assert ds["national_ghg"].attrs["units"] == "Mt CO2e/yr"
+    assert ds["national_ghg"].attrs["units_vensim"] == "MtCO2/Year"
     assert ds["input_value"].dims == ("scenario", "member", "uncertainty")
     assert ds.sizes["member"] == MEMBERS and ds.sizes["uncertainty"] == 5
     assert ds.attrs["seed"] == str(SEED) and ds.attrs["sampler"] == "lhs"
@@ -137,14 +138,14 @@ def test_interrupted_ensemble_resumes(ens: Path, scen: Path, tmp_path: Path):
 
 def test_discover_command(ens: Path, capsys: pytest.CaptureFixture[str]):
     rc = main(["discover", str(ens / "ensemble.nc"), "--scenario", "low",
-               "--target", "circular-2040"])
+               "--target", "circular-2040", "--out", str(ens)])
     assert rc == 0
     text = (ens / "ensemble_discovery.txt").read_text()
     assert text.startswith("In scenario 'low' the target 'circular-2040' (Industry 75 % "
                            "circular in 2040) fails in ")
     assert "circular_growth is below" in text
     assert (ens / "ensemble_prim_low_circular-2040.png").is_file()
-    assert main(["discover", str(ens / "ensemble.nc"), "--scenario", "lwo"]) == 1
+    assert main(["discover", str(ens / "ensemble.nc"), "--scenario", "lwo", "--out", str(ens)]) == 1
     assert "unknown scenario (given 'lwo'; allowed: low, high; did you mean 'low'?)" in \
         capsys.readouterr().err
 

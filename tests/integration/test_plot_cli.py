@@ -51,8 +51,8 @@ def test_plot_without_paths_reads_results_folder_in_dutch_pdf(result_files, tmp_
                                                               monkeypatch):
     monkeypatch.chdir(tmp_path)
     results = tmp_path / "results"
-    results.mkdir()
-    xr.load_dataset(result_files[1]).to_netcdf(results / "mission-mix.nc")
+    (results / "runs").mkdir(parents=True)
+    xr.load_dataset(result_files[1]).to_netcdf(results / "runs" / "mission-mix.nc")
     code = main(["plot", "--lang", "nl", "--format", "pdf", "--targets", "klimaatwet-2023"])
     assert code == 0
     names = sorted(p.name for p in (results / "figures").iterdir())

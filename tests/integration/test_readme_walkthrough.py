@@ -72,7 +72,11 @@ def test_the_readme_walkthrough_runs_end_to_end(tmp_path: Path, monkeypatch: pyt
         out = capsys.readouterr()
         assert code in {0, *ALSO_ALLOWED.get(argv[0], set())}, (text, out.out[-2000:], out.err[-2000:])
     results = project / "results"
-    assert (results / "my-levy.nc").is_file() and (results / "my-levy_targets.csv").is_file()
+    # one folder per command (README "Where every command writes"; sdmission.settings.OUTPUTS)
+    runs = results / "runs"
+    assert (runs / "my-levy.nc").is_file() and (runs / "my-levy_targets.csv").is_file()
+    assert not list(results.glob("*.nc")), "nothing but folders at the top of results/"
+    assert (results / "discovery" / "ensemble_discovery.txt").is_file()
     assert (results / "compare" / "baseline_vs_my-levy" / "comparison.xlsx").is_file()
     assert (results / "contributions" / "mission-mix" / "wedge.png").is_file()
     assert (results / "ensembles" / "ensemble.nc").is_file()

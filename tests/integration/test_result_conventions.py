@@ -63,3 +63,46 @@ def test_names_conventions_and_provenance(ds: xr.Dataset) -> None:
     commit = ds.attrs["git_commit"]
     assert commit == "unknown" or len(commit.split("-")[0]) == 40
     assert np.all(np.isfinite(ds["industry_ghg"].values))
+
+
+def _follows_the_conventions(path: Path) -> xr.Dataset:
+    """Every ``units`` parses with pint after ``units_definitions``; every variable has a
+    ``long_name``; integer ``time``; ``Conventions``; the model path relative to the project."""
+    ds = xr.load_dataset(path)
+    ureg = pint.UnitRegistry()
+    for line in ds.attrs["units_definitions"].splitlines():
+        ureg.define(line)
+    for name in ds.variables:
+        attrs = ds[name].attrs
+        assert attrs.get("long_name"), (path.name, name)
+        if "units" in attrs:
+            ureg.parse_expression(attrs["units"])  # raises on anything pint cannot read
+    if "time" in ds.dims:
+        assert ds["time"].dtype.kind == "i", path.name
+    assert ds.attrs["Conventions"] == "CF-1.10"
+    assert not Path(ds.attrs["model_path"]).is_absolute() and ds.attrs["git_commit"]
+    return ds
+
+
+def test_every_command_writes_the_same_conventions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from sdmission.cli import main
+
+    monkeypatch.chdir(ROOT)
+    models = ROOT / "tests" / "data" / "models"
+    # simulate: any model; its own units (Widget, Month) parse too, and time is in its units
+    assert main(["simulate", str(models / "fn_stateful.mdl"), "--out", str(tmp_path / "s.nc")]) == 0
+    sim = _follows_the_conventions(tmp_path / "s.nc")
+    assert sim["time"].attrs["units"] == "month" and "Widget = [Widget]" in sim.attrs["units_definitions"]
+    assert sim["s1"].attrs["units_vensim"] == "Widget"
+    # ensemble and sensitivity on the project model (batch engine, few members)
+    assert main(["ensemble", "baseline", "--members", "4", "--no-plots", "--out", str(tmp_path)]) == 0
+    ens = _follows_the_conventions(tmp_path / "ensemble.nc")
+    assert ens["industry_ghg"].attrs["units"] == "Mt CO2e/yr"
+    assert ens["industry_ghg"].attrs["long_name"] == "Industry GHG"
+    assert main(["sensitivity", "baseline", "--members", "2", "--out", str(tmp_path)]) == 0
+    _follows_the_conventions(tmp_path / "baseline_sobol.nc")
+    assert main(["contributions", "invest-nl", "--method", "loo", "--out", str(tmp_path)]) == 0
+    con = _follows_the_conventions(tmp_path / "contributions.nc")
+    assert con["industry_ghg_total"].attrs["units"] == "Mt CO2e/yr"
+    capsys.readouterr()

@@ -45,8 +45,8 @@ def test_set_changes_the_constant_and_final_time_is_respected(tmp_path: Path) ->
     with xr.open_dataset(out) as ds:
         assert float(ds["time"][-1]) == 5.0
         np.testing.assert_allclose(ds["b"].values, 6.0)
-        assert ds["b"].attrs["units"] == "Dmnl"
-        assert ds["stock"].attrs["long_name"] == "stock"
+        assert ds["b"].attrs["units"] == "1" and ds["b"].attrs["units_vensim"] == "Dmnl"
+        assert ds["stock"].attrs["long_name"] == "Stock" and ds["stock"].attrs["vensim_name"] == "stock"
 
 
 def test_bad_set_reports_every_problem_with_did_you_mean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -31,9 +31,9 @@ def test_every_help_has_examples_that_parse(name: str) -> None:
 
 
 def test_debug_is_accepted_anywhere() -> None:
-    assert cli.split_debug(["validate", "x.yaml", "--debug"]) == (["validate", "x.yaml"], True)
-    assert cli.split_debug(["--debug", "run"]) == (["run"], True)
-    assert cli.split_debug(["run", "--", "--debug"]) == (["run", "--", "--debug"], False)
+    assert cli.split_flags(["validate", "x.yaml", "--debug"]) == (["validate", "x.yaml"], {"debug"})
+    assert cli.split_flags(["--debug", "run", "-q"]) == (["run"], {"debug", "quiet"})
+    assert cli.split_flags(["run", "--", "--debug"]) == (["run", "--", "--debug"], set())
     with pytest.raises(Exception, match="file not found"):
         cli.main(["validate", "/nonexistent/x.yaml", "--debug"])
     assert cli.main(["validate", "/nonexistent/x.yaml"]) == 1
@@ -63,10 +63,16 @@ def test_scenarios_lists_chain_history_and_own_levers(capsys: pytest.CaptureFixt
     assert "sets levers: invest_nl_equity, invest_nl_industry_share" in out
 
 
-def test_optimiser_progress_is_one_bar_per_search(capsys: pytest.CaptureFixture[str]) -> None:
+def test_optimiser_progress_is_one_bar_per_search(capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from sdmission.commands import _options
     from sdmission.commands.optimise import GenerationBar
 
-    bar = GenerationBar(maxiter=5)
+    monkeypatch.setattr(_options, "_stderr_is_tty", lambda: True)  # capsys is no terminal
+
+    bar = GenerationBar(argparse.Namespace(quiet=False), maxiter=5)
     for g in range(1, 4):
         bar(f"DE gen {g:3d}: objective 1.0  worst violation +0.1  evals {g * 8}")
     assert bar.bar is not None and bar.bar.n == 3 and bar.bar.total == 5

@@ -56,6 +56,7 @@ def test_the_tour_runs_in_order(tmp_path, monkeypatch, capsys):
     figures = tmp_path / "results" / "tour" / "figures"
     assert (figures / "ghg_trajectories_nl.png").is_file()
     assert (tmp_path / "results" / "tour" / "figures" / "scenario_comparison_nl.png").is_file()
+    assert (tmp_path / "results" / "tour" / "compare" / "comparison.xlsx").is_file()
 
 
 def test_the_tour_scenario_example_validates(tmp_path, capsys):
