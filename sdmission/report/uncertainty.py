@@ -36,6 +36,7 @@ from sdmission.study.targets import TargetSet
 
 if TYPE_CHECKING:
     from sdmission.analysis.discovery import PrimResult
+    from sdmission.study.targets import Target
 
 #: Percentiles drawn by fan charts: outer band, inner band, median.
 FAN_PERCENTILES = (5, 25, 50, 75, 95)
@@ -163,9 +164,33 @@ def _fan_targets(ax: Axes, metric: str, target_set: TargetSet, lang: str) -> Non
     draw_targets(ax, pts, lang)
 
 
+def fan_title(ds: xr.Dataset, lang: str = "en") -> str:
+    """Title of a fan chart (only when asked for: report output has none)."""
+    names = run_labels(_scenarios(ds), lang)
+    return labels.text("title.fans", lang, names=labels.join(list(names.values()), lang),
+                       n=int(ds.sizes.get(MEMBER, 1)))
+
+
+def sobol_title(scenario: str, base: int, runs: int, lang: str = "en") -> str:
+    """Title of a Sobol' figure: scenario, Saltelli base sample and number of runs."""
+    return labels.text("title.sobol", lang, name=labels.scenario(scenario, lang), n=base, runs=runs)
+
+
+def target_label(target: Target, lang: str = "en") -> str:
+    """A target's own label in ``lang`` (its ``label_nl`` in Dutch)."""
+    return target.label_nl if labels.check_lang(lang) == "nl" else target.label
+
+
+def prim_title(scenario: str, target: Target, lang: str = "en") -> str:
+    """Title of a PRIM figure: the scenario and the target that fails."""
+    return labels.text("title.prim", lang, name=labels.scenario(scenario, lang),
+                       target=f"'{target_label(target, lang)}'")
+
+
 @styled
 def sobol_bars(indices: xr.Dataset, *, top: int = 15, title: str | None = None,
-               lang: str = "en", names: Mapping[str, str] | None = None) -> Figure:
+               lang: str = "en", names: Mapping[str, str] | None = None,
+               scenario: str | None = None) -> Figure:
     """Ranked bars of first-order (S1) and total-order (ST) Sobol' indices with 95 % intervals.
 
     Parameters
@@ -181,7 +206,10 @@ def sobol_bars(indices: xr.Dataset, *, top: int = 15, title: str | None = None,
         ``"en"`` or ``"nl"``.
     names
         Display names of uncertainties (python name → text); others via
-        :func:`~sdmission.report.labels.variable`.
+        :func:`~sdmission.report.labels.variable` (the parameter table's names,
+        :mod:`sdmission.report.parameter_labels`).
+    scenario
+        The scenario the indices are of, named in the source line.
     """
     labels.check_lang(lang)
     shown = dict(names or {})
@@ -211,12 +239,16 @@ def sobol_bars(indices: xr.Dataset, *, top: int = 15, title: str | None = None,
         if lang == "nl":
             ax.xaxis.set_major_formatter(DecimalComma())
     axes[0].legend(loc="lower right", fontsize=6.5)
-    return finish(fig, lang, [labels.text("source.sobol", lang)])
+    parts = [labels.text("source.sobol", lang)]
+    if scenario is not None:
+        parts.append(labels.text("source.sobol_scenario", lang, name=labels.scenario(scenario, lang)))
+    return finish(fig, lang, parts)
 
 
 @styled
 def prim_plot(result: PrimResult, *, title: str | None = None, lang: str = "en",
-              names: Mapping[str, str] | None = None) -> Figure:
+              names: Mapping[str, str] | None = None, target: Target | None = None,
+              scenario: str | None = None) -> Figure:
     """PRIM: the peeling trajectory (coverage vs density) and the chosen box's limits.
 
     Parameters
@@ -228,7 +260,10 @@ def prim_plot(result: PrimResult, *, title: str | None = None, lang: str = "en",
     lang
         ``"en"`` or ``"nl"``.
     names
-        Display names of uncertainties (python name → text).
+        Display names of uncertainties (python name → text); others via
+        :func:`~sdmission.report.labels.variable`.
+    target, scenario
+        The target whose failures the box describes and its scenario, named in the source line.
     """
     labels.check_lang(lang)
     shown = dict(names or {})
@@ -274,4 +309,8 @@ def prim_plot(result: PrimResult, *, title: str | None = None, lang: str = "en",
     pct = {k: f"{labels.number(100 * v, lang, 0)} %" for k, v in
            (("coverage", ch.coverage), ("density", ch.density), ("mass", ch.mass))}
     ax2.set_title(labels.text("title.box", lang, **pct), fontsize=7.5)
-    return finish(fig, lang, [labels.text("source.prim", lang, n=result.n_points)])
+    parts = [labels.text("source.prim", lang, n=result.n_points)]
+    if target is not None:
+        parts.append(labels.text("source.prim_target", lang, target=f"'{target_label(target, lang)}'",
+                                 name=labels.scenario(scenario, lang) if scenario else "–"))
+    return finish(fig, lang, parts)
