@@ -129,6 +129,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "axis.year": ("Year", "Jaar"),
     "axis.ghg": ("Mt CO₂-eq/yr", "Mt CO₂-eq/jaar"),
     "axis.co2": ("Mt CO₂/yr", "Mt CO₂/jaar"),
+    "axis.reduction": ("Reduction vs 1990", "Reductie t.o.v. 1990"),
     "axis.share": ("Share of material input", "Aandeel in de grondstofinzet"),
     "axis.index": ("Index (0–1)", "Index (0–1)"),
     "axis.readiness": ("Readiness (0–1)", "Gereedheid (0–1)"),

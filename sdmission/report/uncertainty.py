@@ -8,7 +8,9 @@ observed history as observed data: bands start after the last observed year.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
@@ -19,7 +21,13 @@ from matplotlib.ticker import PercentFormatter
 
 from sdmission.constants import MEMBER, SCENARIO, TIME
 from sdmission.report import labels
-from sdmission.report.data import OBSERVED_CMU, OBSERVED_INDUSTRY, OBSERVED_NATIONAL, observed
+from sdmission.report.data import (
+    OBSERVED_CMU,
+    OBSERVED_INDUSTRY,
+    OBSERVED_NATIONAL,
+    Observed,
+    observed,
+)
 from sdmission.report.identity import run_colors, run_labels
 from sdmission.report.marks import draw_targets, ghg_target_value, observed_line, targets_source
 from sdmission.report.style import (
@@ -40,12 +48,27 @@ if TYPE_CHECKING:
 
 #: Percentiles drawn by fan charts: outer band, inner band, median.
 FAN_PERCENTILES = (5, 25, 50, 75, 95)
+#: Characters per line of a fan panel's title (two panels share the page width).
+TITLE_WRAP: Final = 34
 #: Observed series drawn under a fan of the metric (name, scale to the metric's units).
 FAN_HISTORY: Final[dict[str, tuple[str, float]]] = {
     "national_ghg": (OBSERVED_NATIONAL, 1.0),
     "industry_ghg": (OBSERVED_INDUSTRY, 1.0),
     "circular_share": (OBSERVED_CMU, 0.01),
 }
+#: Reductions vs 1990 whose observed history is ``1 - observed / observed(1990)`` of a series.
+FAN_REDUCTIONS: Final[dict[str, str]] = {
+    "ghg_reduction_vs_1990": OBSERVED_NATIONAL,
+    "industry_ghg_reduction_vs_1990": OBSERVED_INDUSTRY,
+}
+#: Metrics drawn in per cent (model units: fraction) and their value-axis label.
+FAN_PERCENT: Final[dict[str, str]] = {
+    "circular_share": "axis.share",
+    "ghg_reduction_vs_1990": "axis.reduction",
+    "industry_ghg_reduction_vs_1990": "axis.reduction",
+}
+#: First year of every fan panel (recent observed history; every panel shares the time axis).
+FAN_START: Final = 2010.0
 
 
 def fan_quantiles(da: xr.DataArray) -> xr.DataArray:
@@ -104,16 +127,17 @@ def fan_chart(
     fig = new_figure(2.6 * rows + 0.9, title=title)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     t = np.asarray(ds[TIME].values, dtype=float)
+    start = min(float(t[0]), FAN_START) if history else float(t[0])
     for ax, metric in zip(axes, metrics, strict=False):  # a grid may have a spare panel
         da = ds[metric]
         extra = [d for d in da.dims if d not in (SCENARIO, MEMBER, TIME)]
         if extra:
             raise ValueError(f"fan_chart needs (scenario, member, time) data; '{metric}' also has "
                              f"{extra}")
-        obs = None
-        if history and metric in FAN_HISTORY:
-            obs_name, scale = FAN_HISTORY[metric]
-            obs = observed(obs_name)
+        obs = _fan_observed(metric) if history else None
+        if obs is not None:  # only the years on the axis, so they do not stretch the value axis
+            shown = obs.years >= start
+            obs = replace(obs, years=obs.years[shown], values=obs.values[shown])
         after = t >= float(obs.years.max()) if obs is not None else None
         q = fan_quantiles(da)
         for i, (s, colour) in enumerate(colours.items()):
@@ -124,17 +148,23 @@ def fan_chart(
                             alpha=0.3, linewidth=0, gid=f"scenario:{s}:band50")
             ax.plot(t, _percentile(qs, 50), color=colour, linewidth=1.4, gid=f"scenario:{s}",
                     linestyle=LINESTYLES[i % len(LINESTYLES)], label=names[s])
-        if obs is not None:
-            observed_line(ax, obs, labels.text("legend.observed", lang), scale=FAN_HISTORY[metric][1])
+        if obs is not None and metric == "circular_share":
+            # another definition (the whole economy): not drawn as the model's own history
+            ax.plot(obs.years, obs.values, color="0.45", linestyle=":", linewidth=1.0, marker="o",
+                    markersize=1.8, gid="observed", zorder=4,
+                    label="\n".join(textwrap.wrap(labels.text("legend.observed_cmu", lang), 36)))
+            ax.legend(handles=[ax.lines[-1]], loc="upper left", fontsize=6.5)
+        elif obs is not None:
+            observed_line(ax, obs, labels.text("legend.observed", lang))
         if target_set is not None:
             _fan_targets(ax, metric, target_set, lang)
-        ax.set_title(labels.variable(metric, lang, None if lang == "nl" else
-                                     da.attrs.get("long_name")))
+        ax.set_title("\n".join(textwrap.wrap(labels.variable(
+            metric, lang, None if lang == "nl" else da.attrs.get("long_name")), TITLE_WRAP)))
         units = str(da.attrs.get("units", ""))
-        percent = units == "Dmnl" and metric == "circular_share"
-        ax.set_ylabel(labels.text("axis.share", lang) if percent else labels.unit(units, lang))
-        year_axis(ax, float(t[0]) if obs is None else min(float(t[0]), float(obs.years.min())),
-                  float(t[-1]) + 0.5, nbins=5)
+        percent = metric in FAN_PERCENT and units in ("Dmnl", "1", "")
+        ax.set_ylabel(labels.text(FAN_PERCENT[metric], lang) if percent
+                      else labels.unit(units, lang))
+        year_axis(ax, start, float(t[-1]) + 0.5, nbins=5)
         value_axis(ax, lang, percent=percent)
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -146,13 +176,27 @@ def fan_chart(
         "source.scenarios" if len(runs) > 1 else "source.one_scenario", lang,
         names=labels.join(list(names.values()), lang)))
         + f" ({labels.text('legend.fan', lang, n=n_members)})"]
-    if history and any(m in ("national_ghg", "industry_ghg") for m in metrics):
+    if history and any(m in ("national_ghg", "industry_ghg", *FAN_REDUCTIONS) for m in metrics):
         parts.append(labels.text("source.ghg", lang))
     if history and "circular_share" in metrics:
         parts.append(labels.text("source.cmu", lang))
     if target_set is not None:
         parts.append(targets_source(target_set, lang, list(metrics)))
     return finish(fig, lang, parts)
+
+
+def _fan_observed(metric: str) -> Observed | None:
+    """The observed history of a fan's metric in the metric's units (None: not observed)."""
+    if metric in FAN_HISTORY:
+        name, scale = FAN_HISTORY[metric]
+        obs = observed(name)
+        return replace(obs, values=obs.values * scale)
+    if metric in FAN_REDUCTIONS:
+        obs = observed(FAN_REDUCTIONS[metric])
+        base = obs.values[obs.years == 1990]
+        if base.size == 1 and base[0] > 0:
+            return replace(obs, values=1.0 - obs.values / base[0])
+    return None
 
 
 def _fan_targets(ax: Axes, metric: str, target_set: TargetSet, lang: str) -> None:
