@@ -31,6 +31,7 @@ from sdmission.report.data import (
 from sdmission.report.identity import run_colors, run_labels
 from sdmission.report.marks import draw_targets, ghg_target_value, observed_line, targets_source
 from sdmission.report.style import (
+    LABEL_WRAP,
     LINESTYLES,
     WIDTH_IN,
     DecimalComma,
@@ -185,6 +186,10 @@ def fan_chart(
     return finish(fig, lang, parts)
 
 
+def _wrapped(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
 def _fan_observed(metric: str) -> Observed | None:
     """The observed history of a fan's metric in the metric's units (None: not observed)."""
     if metric in FAN_HISTORY:
@@ -320,8 +325,8 @@ def prim_plot(result: PrimResult, *, title: str | None = None, lang: str = "en",
     ax1.plot([ch.coverage], [ch.density], linestyle="none", marker="o", markersize=8,
              markerfacecolor="none", markeredgecolor="#CC3311", markeredgewidth=1.4,
              label=labels.text("legend.chosen_box", lang))
-    ax1.set_xlabel(labels.text("axis.coverage", lang), fontsize=7)
-    ax1.set_ylabel(labels.text("axis.density", lang), fontsize=7)
+    ax1.set_xlabel(_wrapped(labels.text("axis.coverage", lang), LABEL_WRAP), fontsize=7)
+    ax1.set_ylabel(_wrapped(labels.text("axis.density", lang), LABEL_WRAP), fontsize=7)
     ax1.set_xlim(0, 1.02)
     ax1.set_ylim(0, 1.02)
     ax1.axhline(result.base_rate, color="0.35", linestyle=":",
@@ -342,17 +347,19 @@ def prim_plot(result: PrimResult, *, title: str | None = None, lang: str = "en",
                          ((bhi - lo) / span, k), xytext=(4, -3), textcoords="offset points",
                          fontsize=6.5)
         ax2.set_yticks(np.arange(len(dims)),
-                       [shown.get(d) or labels.variable(d, lang) for d in dims], fontsize=6.5)
-        ax2.set_xlim(0, 1.35)
+                       [_wrapped(shown.get(d) or labels.variable(d, lang), 30) for d in dims],
+                       fontsize=6.5)
+        ax2.set_xlim(0, 1.45)
         ax2.set_xticks([0, 0.5, 1])
-        ax2.set_xlabel(labels.text("axis.box_limits", lang), fontsize=7)
+        ax2.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0, symbol=" %"))
+        ax2.set_xlabel(_wrapped(labels.text("axis.box_limits", lang), LABEL_WRAP), fontsize=7)
         ax2.grid(False)
     else:
         ax2.text(0.5, 0.5, labels.text("text.no_restriction", lang), ha="center", va="center")
         ax2.set_axis_off()
     pct = {k: f"{labels.number(100 * v, lang, 0)} %" for k, v in
            (("coverage", ch.coverage), ("density", ch.density), ("mass", ch.mass))}
-    ax2.set_title(labels.text("title.box", lang, **pct), fontsize=7.5)
+    ax2.set_title(_wrapped(labels.text("title.box", lang, **pct), 34), fontsize=7.5)
     parts = [labels.text("source.prim", lang, n=result.n_points)]
     if target is not None:
         parts.append(labels.text("source.prim_target", lang, target=f"'{target_label(target, lang)}'",
