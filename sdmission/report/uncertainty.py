@@ -186,6 +186,16 @@ def fan_chart(
     return finish(fig, lang, parts)
 
 
+def _metric_title(metric: str, lang: str) -> str:
+    """A sensitivity metric (``national-ghg-2030``) in words: its variable and year."""
+    from sdmission.analysis.sensitivity import DEFAULT_METRICS
+
+    for m in DEFAULT_METRICS:
+        if m.id == metric:
+            return f"{labels.variable(m.variable, lang)}, {m.year}"
+    return labels.variable(metric, lang)
+
+
 def _wrapped(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
@@ -237,7 +247,7 @@ def prim_title(scenario: str, target: Target, lang: str = "en") -> str:
 
 
 @styled
-def sobol_bars(indices: xr.Dataset, *, top: int = 15, title: str | None = None,
+def sobol_bars(indices: xr.Dataset, *, top: int = 12, title: str | None = None,
                lang: str = "en", names: Mapping[str, str] | None = None,
                scenario: str | None = None) -> Figure:
     """Ranked bars of first-order (S1) and total-order (ST) Sobol' indices with 95 % intervals.
@@ -263,14 +273,16 @@ def sobol_bars(indices: xr.Dataset, *, top: int = 15, title: str | None = None,
     labels.check_lang(lang)
     shown = dict(names or {})
     metrics = [str(m) for m in indices["metric"].values]
-    fig = new_figure(0.22 * top + 1.5, title=title)
+    shown_n = min(top, int(indices.sizes.get("uncertainty", top)))
+    # one panel per metric, stacked: every bar keeps the full width for its name
+    fig = new_figure(len(metrics) * (0.3 * shown_n + 0.6) + 0.6, title=title)
     fig.set_figwidth(WIDTH_IN)
-    axes = fig.subplots(1, len(metrics), squeeze=False, sharex=True).ravel()
+    axes = fig.subplots(len(metrics), 1, squeeze=False, sharex=True).ravel()
     for ax, m in zip(axes, metrics, strict=True):
         sub = indices.sel(metric=m)
         st = np.nan_to_num(np.asarray(sub["ST"].values, dtype=float), nan=-1.0)
         order = np.argsort(-st)[:top][::-1]
-        ticks = [shown.get(str(x)) or labels.variable(str(x), lang)
+        ticks = [_wrapped(shown.get(str(x)) or labels.variable(str(x), lang), 40)
                  for x in sub["uncertainty"].values[order]]
         y = np.arange(len(order))
         ax.barh(y + 0.2, sub["ST"].values[order], height=0.4, xerr=sub["ST_conf"].values[order],
@@ -280,14 +292,14 @@ def sobol_bars(indices: xr.Dataset, *, top: int = 15, title: str | None = None,
                 color="#88CCEE", label=labels.text("legend.sobol_s1", lang),
                 error_kw={"linewidth": 0.6})
         ax.set_yticks(y, ticks, fontsize=6.5)
-        ax.set_xlabel(labels.text("axis.sobol", lang))
-        ax.set_title(labels.variable(m, lang))
+        ax.set_title(_metric_title(m, lang))
         ax.axvline(0, color="black", linewidth=0.6)
         ax.grid(False)
         ax.grid(True, axis="x")
         if lang == "nl":
             ax.xaxis.set_major_formatter(DecimalComma())
-    axes[0].legend(loc="lower right", fontsize=6.5)
+    axes[-1].set_xlabel(labels.text("axis.sobol", lang))
+    axes[0].legend(loc="lower right", fontsize=6.5, frameon=True, framealpha=0.9, edgecolor="none")
     parts = [labels.text("source.sobol", lang)]
     if scenario is not None:
         parts.append(labels.text("source.sobol_scenario", lang, name=labels.scenario(scenario, lang)))
