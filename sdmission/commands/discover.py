@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sdmission.commands._options import progress_bar, settings_of
 from sdmission.errors import InputError, Problem
+from sdmission.report.options import add_figure_arguments
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -38,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="coverage the chosen box must keep (default 0.5)")
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: results/discovery/ in the project folder)")
+    add_figure_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from sdmission.io import atomic_write_text
     from sdmission.messages import did_you_mean, fmt, show
     from sdmission.report.save import save_figure
-    from sdmission.report.uncertainty import prim_plot
+    from sdmission.report.uncertainty import prim_plot, prim_title
     from sdmission.study.results import read_netcdf
     from sdmission.study.targets import check_all, get_target_set
 
@@ -89,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
                      min_coverage=args.min_coverage)
         texts.append(D.describe(res, target, scenario=s))
         if res.box.restricted:
-            fig = prim_plot(res, title=f"{s}: futures where '{t}' fails")
+            fig = prim_plot(res, lang=args.lang, target=target, scenario=s,
+                            title=prim_title(s, target, args.lang) if args.title else None)
             written.append(save_figure(fig, out / f"{stem}_prim_{s}_{t}.png"))
     body = "\n\n".join(texts) + "\n"
     written.append(atomic_write_text(out / f"{stem}_discovery.txt", body))

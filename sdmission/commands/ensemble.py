@@ -22,6 +22,7 @@ from sdmission.commands._options import ChunkBar, add_ensemble_arguments, comman
 from sdmission.constants import HEADLINE_OUTPUTS, MEMBER, SCENARIO, TIME
 from sdmission.errors import InputError, Problem
 from sdmission.model.catalogue import Catalogue
+from sdmission.report.options import add_figure_arguments
 from sdmission.study.case import prepare
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="lhs (default), sobol (scrambled) or mc")
     parser.add_argument("--name", default="ensemble", help="base name of the output files")
     parser.add_argument("--no-plots", action="store_true", help="skip the fan charts")
+    add_figure_arguments(parser)
 
 
 def return_vars(catalogue: Catalogue, target_metrics: Sequence[str]) -> list[str]:
@@ -120,11 +122,11 @@ def run(args: argparse.Namespace) -> int:
 def _fan_chart(ds: xr.Dataset, rvars: Sequence[str], target_set: TargetSet, args: argparse.Namespace,
                out: Path) -> Path:
     from sdmission.report.save import save_figure
-    from sdmission.report.uncertainty import fan_chart
+    from sdmission.report.uncertainty import fan_chart, fan_title
 
     fans = [v for v in rvars if set(ds[v].dims) == {SCENARIO, MEMBER, TIME}]
-    fig = fan_chart(ds, fans, target_set=target_set,
-                    title=f"{args.name}: {args.members} futures ({args.sampler}, seed {args.seed})")
+    fig = fan_chart(ds, fans, target_set=target_set, lang=args.lang,
+                    title=fan_title(ds, args.lang) if args.title else None)
     return save_figure(fig, out / f"{args.name}_fans.png")
 
 

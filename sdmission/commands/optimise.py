@@ -35,6 +35,7 @@ from sdmission.commands._options import (
 )
 from sdmission.errors import InputError
 from sdmission.io import atomic_write_text
+from sdmission.report.options import add_figure_arguments
 from sdmission.scenario.load import Scenario
 from sdmission.study.case import Case, prepare
 from sdmission.study.checks import _block, _spec, check_optimise, opt_futures
@@ -57,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_engine(parser, "batch")
     add_scenarios_dir(parser)
     parser.add_argument("--no-pareto", action="store_true", help="skip the trade-off front")
+    add_figure_arguments(parser)
 
 
 def target_rule(targets: str | None) -> Callable[[Scenario], str]:
@@ -144,7 +146,7 @@ class GenerationBar:
 
 def run(args: argparse.Namespace) -> int:
     from sdmission.analysis import optimise as opt
-    from sdmission.report.optimise import plot_convergence, plot_pareto
+    from sdmission.report.optimise import figure_title, plot_convergence, plot_pareto
     from sdmission.report.save import save_figure
 
     settings = settings_of(args)
@@ -164,9 +166,12 @@ def run(args: argparse.Namespace) -> int:
     atomic_write_text(scen_file, written_scenario(scn, problem, result.best.x, scen_file, command))
     atomic_write_text(out / "report.json", json.dumps(rep, indent=2, allow_nan=True))
     atomic_write_text(out / "report.md", opt.report_markdown(rep, scn.name))
-    save_figure(plot_convergence(result), out / "convergence.png")
+    save_figure(plot_convergence(result, lang=args.lang, scenario=scn.name, title=figure_title(
+        "convergence", scn.name, args.lang) if args.title else None), out / "convergence.png")
     if result.pareto and problem.spec.pareto is not None:
-        save_figure(plot_pareto(result, problem.spec.pareto), out / "pareto.png")
+        save_figure(plot_pareto(result, problem.spec.pareto, lang=args.lang, scenario=scn.name,
+                                title=figure_title("pareto", scn.name, args.lang) if args.title
+                                else None), out / "pareto.png")
     print(opt.report_markdown(rep, scn.name))
     print(f"wrote {scen_file}, {out / 'report.md'}, {out / 'report.json'} and plots in {out}")
     return EXIT_FEASIBLE if result.feasible else EXIT_INFEASIBLE

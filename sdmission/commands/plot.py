@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     args.out = args.out or settings.output_dir("figures")
     paths = list(args.results) or default_results(settings.output_dir("run"))
     ensembles = [p for p in paths if _is_ensemble(p)]
-    written = [f for p in ensembles for f in _fan_charts(p, args.out, formats, args.targets)]
+    written = [f for p in ensembles
+               for f in _fan_charts(p, args.out, formats, args.targets, args.lang, args.title)]
     runs = [p for p in paths if p not in ensembles]
     if runs:
         datasets = load_results(runs)
@@ -79,10 +80,11 @@ def _is_ensemble(path: Path) -> bool:
         return False
 
 
-def _fan_charts(path: Path, out: Path, formats: Sequence[str], targets: str | None) -> list[Path]:
+def _fan_charts(path: Path, out: Path, formats: Sequence[str], targets: str | None,
+                lang: str = "en", title: bool = False) -> list[Path]:
     """Fan charts of an ensemble file (every ``(scenario, member, time)`` variable)."""
     from sdmission.report.save import save_formats
-    from sdmission.report.uncertainty import fan_chart
+    from sdmission.report.uncertainty import fan_chart, fan_title
     from sdmission.study.targets import DEFAULT_SET, get_target_set
 
     ds = xr.load_dataset(path)
@@ -90,9 +92,9 @@ def _fan_charts(path: Path, out: Path, formats: Sequence[str], targets: str | No
     if not fans:
         raise InputError([Problem("an ensemble file without (scenario, member, time) variables",
                                   file=path)])
-    fig = fan_chart(ds, fans, target_set=get_target_set(targets or DEFAULT_SET),
-                    title=f"{path.stem}: {ds.sizes['member']} futures")
-    return save_formats(fig, out, f"{path.stem}_fans", formats)
+    fig = fan_chart(ds, fans, target_set=get_target_set(targets or DEFAULT_SET), lang=lang,
+                    title=fan_title(ds, lang) if title else None)
+    return save_formats(fig, out, f"{path.stem}_fans{'_nl' if lang == 'nl' else ''}", formats)
 
 
 def default_results(folder: Path) -> list[Path]:

@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from sdmission.commands._options import ChunkBar, add_ensemble_arguments, command_line, settings_of
+from sdmission.report.options import add_figure_arguments
 from sdmission.study.case import prepare
 
 HELP = "global sensitivity: Sobol' first/total-order indices of GHG 2030/2050 and circular 2040"
@@ -20,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_ensemble_arguments(parser, many=False)
     parser.add_argument("--members", type=int, default=64, metavar="N",
                         help="Saltelli base sample N, a power of two (runs = N x (D + 2); default 64)")
+    add_figure_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from sdmission.io import atomic_write_csv
     from sdmission.model.translate import model_hash
     from sdmission.report.save import save_figure
-    from sdmission.report.uncertainty import sobol_bars
+    from sdmission.report.uncertainty import sobol_bars, sobol_title
     from sdmission.study.results import conform, provenance, write_netcdf
 
     settings = settings_of(args)
@@ -58,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
                      engine=engine, command=command_line("sensitivity"),
                      extra={"scenario": scn.name, "seed": str(args.seed),
                             "base_sample": str(args.members), "runs": str(n)})})
-    fig = sobol_bars(idx, title=f"Sobol' indices, scenario '{scn.name}' (N={args.members}, {n} runs)")
+    fig = sobol_bars(idx, lang=args.lang, scenario=scn.name,
+                     title=sobol_title(scn.name, args.members, n, args.lang) if args.title else None)
     written = [write_netcdf(idx, out / f"{name}.nc"),
                atomic_write_csv(S.indices_table(idx), out / f"{name}.csv"),
                save_figure(fig, out / f"{name}.png")]

@@ -3,7 +3,8 @@
 One table (:data:`LABELS`, key → ``(English, Dutch)``) drives both languages, so a label cannot exist
 in one language only. Keys are namespaced: ``var.<python name>``, ``<dim>.<element>`` (for the
 subscripts in :mod:`sdmission.constants`), ``scenario.<name>``, ``axis.*``, ``title.*``, ``legend.*``,
-``source.*``, and for the explorer's page ``family.*`` (instrument families) and ``explore.*``.
+``source.*``, ``param.<name>`` (the model's uncertain parameters, from
+:mod:`sdmission.report.parameter_labels`), and for the explorer's page ``family.*`` (instrument families) and ``explore.*``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Final, Literal
 
 from sdmission.errors import SdmissionError
+from sdmission.report.parameter_labels import PARAMETER_LABELS
 
 Lang = Literal["en", "nl"]
 LANGS: Final[tuple[Lang, ...]] = ("en", "nl")
@@ -127,6 +129,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "axis.year": ("Year", "Jaar"),
     "axis.ghg": ("Mt CO₂-eq/yr", "Mt CO₂-eq/jaar"),
     "axis.co2": ("Mt CO₂/yr", "Mt CO₂/jaar"),
+    "axis.reduction": ("Reduction vs 1990", "Reductie t.o.v. 1990"),
     "axis.share": ("Share of material input", "Aandeel in de grondstofinzet"),
     "axis.index": ("Index (0–1)", "Index (0–1)"),
     "axis.readiness": ("Readiness (0–1)", "Gereedheid (0–1)"),
@@ -172,12 +175,12 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "legend.sobol_st": ("Total effect (ST)", "Totaal effect (ST)"),
     "legend.sobol_s1": ("First-order effect (S1)", "Eerste-orde-effect (S1)"),
     "axis.sobol": ("Sobol' index (bars: 95 % interval)", "Sobol-index (streepjes: 95 %-interval)"),
-    "axis.coverage": ("Coverage (share of failing futures inside the box)",
-                      "Dekking (aandeel van de mislukte toekomsten in de box)"),
-    "axis.density": ("Density (share of failing futures in the box)",
-                     "Dichtheid (aandeel mislukte toekomsten in de box)"),
-    "axis.box_limits": ("Box limits, scaled to each uncertainty's sampled range",
-                        "Grenzen van de box, geschaald op het bereik van elke onzekerheid"),
+    "axis.coverage": ("Coverage (share of the failing futures that lie in the box)",
+                      "Dekking (aandeel van de mislukte toekomsten dat in de box ligt)"),
+    "axis.density": ("Density (share of the futures in the box that fail)",
+                     "Dichtheid (aandeel van de toekomsten in de box dat mislukt)"),
+    "axis.box_limits": ("Box limits, as a share of each uncertainty's sampled range",
+                        "Grenzen van de box, als aandeel van het bereik van elke onzekerheid"),
     "axis.restricted": ("Restricted uncertainties", "Begrensde onzekerheden"),
     "legend.chosen_box": ("Chosen box", "Gekozen box"),
     "legend.base_rate": ("Share in the whole ensemble", "Aandeel in het hele ensemble"),
@@ -204,6 +207,25 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "aggregate.min": ("Minimum", "Minimum"),
     "aggregate.final": ("Final value", "Eindwaarde"),
     "aggregate.cumulative": ("Cumulative", "Cumulatief"),
+    "title.fans": ("{names}: {n} sampled futures", "{names}: {n} getrokken toekomsten"),
+    "title.sobol": ("Sobol' indices, {name} (base sample {n}, {runs} runs)",
+                    "Sobol-indices, {name} (basissteekproef {n}, {runs} runs)"),
+    "title.prim": ("{name}: futures in which the target {target} is not met",
+                   "{name}: toekomsten waarin het doel {target} niet wordt gehaald"),
+    "title.convergence": ("Least-cost search for {name}", "Zoektocht naar de laagste kosten voor {name}"),
+    "title.pareto": ("Cost against emissions, {name}", "Kosten tegen emissies, {name}"),
+    "title.contributions": ("Contribution of each instrument, {name}",
+                            "Bijdrage van elk instrument, {name}"),
+    "legend.other_instruments": ("{n} other instruments", "{n} overige instrumenten"),
+    "legend.interaction": ("Interaction (not one instrument's)", "Interactie (van geen enkel instrument)"),
+    "legend.reference": ("reference", "referentie"),
+    "axis.cumulative_reduction": ("Cumulative reduction {start}–{end} (Mt CO₂-eq)",
+                                  "Cumulatieve reductie {start}–{end} (Mt CO₂-eq)"),
+    "source.shapley": ("Shapley decomposition over {n} runs (interactions shared out)",
+                       "Shapley-decompositie over {n} runs (interacties verdeeld)"),
+    "source.loo": ("leave-one-out over {n} runs", "één instrument tegelijk weggelaten, over {n} runs"),
+    "source.wedges": ("wedges below the reference line lower emissions, above it raise them",
+                      "wiggen onder de referentielijn verlagen de emissies, erboven verhogen ze"),
     "source.optimiser": ("least-cost search (differential evolution) on the sdmission model, "
                          "scenario {name}",
                          "zoektocht naar de laagste kosten (differentiële evolutie) met het "
@@ -215,6 +237,9 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
                      "sdmission-model"),
     "source.prim": ("scenario discovery (PRIM) over {n} futures of the sdmission model",
                     "scenario-ontdekking (PRIM) over {n} toekomsten van het sdmission-model"),
+    "source.prim_target": ("failing: {target} not met in {name}",
+                           "mislukt: {target} niet gehaald in {name}"),
+    "source.sobol_scenario": ("scenario {name}", "scenario {name}"),
     # --- units for readers (from the model's Vensim units) --------------------------------------------
     "unit.MtCO2/Year": ("Mt CO₂-eq/yr", "Mt CO₂-eq/jaar"),
     "unit.MEUR/Year": ("mn €₂₀₂₄/yr", "mln €₂₀₂₄/jaar"),
@@ -299,6 +324,9 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "targets.industry_reference": ("Klimaatakkoord goal for industry", "Klimaatakkoord-doel industrie"),
 }
 
+# uncertain parameters of the model (Sobol', PRIM and ensemble figures), as ``param.<name>``
+LABELS.update({f"param.{name}": pair for name, pair in PARAMETER_LABELS.items()})
+
 
 def check_lang(lang: str) -> Lang:
     """Return ``lang`` if it is a supported language, else raise a clear error."""
@@ -365,8 +393,8 @@ def variable(name: str, lang: str = "en", long_name: str | None = None) -> str:
     letter capitalised.
     """
     base, _, rest = name.partition("[")
-    key = f"var.{base}"
-    if key in LABELS:
+    key = next((k for k in (f"var.{base}", f"param.{base}") if k in LABELS), None)
+    if key is not None:
         head = text(key, lang)
     elif long_name:
         head = long_name

@@ -22,6 +22,11 @@ from sdmission.report.style import DecimalComma, finish, new_figure, styled
 from sdmission.schema.optimise import ParetoSpec
 
 
+def figure_title(kind: str, scenario: str, lang: str = "en") -> str:
+    """Title of the ``"convergence"`` or ``"pareto"`` figure (report output has none)."""
+    return labels.text(f"title.{kind}", lang, name=labels.scenario(scenario, lang))
+
+
 def best_so_far(best: np.ndarray, violation: np.ndarray) -> np.ndarray:
     """Lowest ``best`` cost so far among generations with ``violation <= 0``; NaN before the first.
 

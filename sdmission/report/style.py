@@ -91,6 +91,8 @@ STYLE: Final[dict[str, Any]] = {
     "pdf.fonttype": 42,
 }
 SOURCE_WRAP: Final = 125  # characters per source line at 6.5 pt over the A4 text width
+TITLE_WRAP: Final = 68  # characters per title line at 9.5 pt bold over the A4 text width
+LABEL_WRAP: Final = 45  # characters per axis-label line under one of two side-by-side panels
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -123,7 +125,8 @@ def new_figure(height: float, *, title: str | None = None) -> Figure:
     fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
     FigureCanvasAgg(fig)
     if title:
-        fig.suptitle(title, x=0.01, ha="left", fontsize=9.5, fontweight="bold")
+        fig.suptitle("\n".join(textwrap.wrap(title, TITLE_WRAP)), x=0.01, ha="left", fontsize=9.5,
+                     fontweight="bold")
     return fig
 
 

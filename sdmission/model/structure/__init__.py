@@ -21,12 +21,12 @@ from sdmission.model.structure.graph import (
     loop_table,
     loops_of,
 )
-from sdmission.model.structure.layout import Placed, group_view, layout
+from sdmission.model.structure.layout import Placed, group_view, layout, split_view
 from sdmission.model.structure.signs import Sign, link_sign
 from sdmission.model.structure.syntax import references, render
 
 __all__ = [
     "CONTROL_NAMES", "Kind", "Loop", "Placed", "Polarity", "Sign", "Variable", "dependency_graph",
     "feedback_loops", "group_view", "layout", "link_sign", "loop_polarity", "loop_table", "loops_of",
-    "references", "render",
+    "references", "render", "split_view",
 ]

@@ -126,3 +126,58 @@ def _rows(view: nx.DiGraph, info: Info, col: dict[str, int]) -> dict[int, list[s
             for i, n in enumerate(order[c]):
                 pos[n] = float(i)
     return order
+
+
+def split_view(view: nx.DiGraph, info: Info, max_cols: int, name: str) -> list[tuple[nx.DiGraph, Info]]:
+    """The view as one or more parts whose :func:`layout` is at most ``max_cols`` columns wide.
+
+    A view that fits is returned as it is. A wider one is cut into consecutive bands of its own
+    variables' columns (``max_cols - 1`` wide, leaving a column for the inputs); a flow stays in its
+    stock's part and a source (a constant or an input with no cause in the group) in its first user's. In each part, a variable of another part that links in appears as a stub whose
+    source is ``"<name> (k/n)"``, and a stub of another group stays that group's stub.
+    """
+    if max_cols < 2:
+        raise ValueError(f"max_cols must be at least 2 (given {max_cols})")
+    placed = layout(view, info)
+    if 1 + max((p.col for p in placed.values()), default=0) <= max_cols:
+        return [(view, info)]
+    own = [n for n in view.nodes if info[n]["kind"] != "stub"]
+    # sources (constants, inputs without causes here) go with their first user, not by column
+    sources = {n for n in own if view.in_degree(n) == 0 and view.out_degree(n) > 0}
+    band = max_cols - 1
+    ranked = [n for n in own if n not in sources] or own
+    first = min(placed[n].col for n in ranked)
+    part = {n: max(0, placed[n].col - first) // band for n in ranked}
+    for n in ranked:  # a flow goes with the stock it fills or drains
+        stocks = [v for v in view.successors(n) if info[v]["kind"] == "stock" and view.edges[n, v]["flow"]]
+        if info[n]["kind"] == "flow" and stocks and stocks[0] in part:
+            part[n] = part[stocks[0]]
+    for n in sources - set(part):
+        users = sorted((placed[v].col, part[v]) for v in view.successors(n) if v in part)
+        part[n] = users[0][1] if users else 0
+    used = sorted(set(part.values()))
+    index = {p: i for i, p in enumerate(used)}
+    part = {n: index[p] for n, p in part.items()}
+    total = len(used)
+    out: list[tuple[nx.DiGraph, Info]] = []
+    for k in range(total):
+        sub = nx.DiGraph()
+        sub_info: Info = {}
+        members = [n for n in own if part[n] == k]
+        for n in members:
+            sub.add_node(n)
+            sub_info[n] = dict(info[n])
+        for u, v, d in view.edges(data=True):
+            if v not in sub_info or sub_info[v]["kind"] == "stub":
+                continue
+            if u in sub_info and sub_info[u]["kind"] != "stub":
+                sub.add_edge(u, v, **d)
+                continue
+            stub = u if info[u]["kind"] == "stub" else f"stub:{u}"
+            if stub not in sub_info:
+                source = info[u]["source_group"] if info[u]["kind"] == "stub" else f"{name} ({part[u] + 1}/{total})"
+                sub_info[stub] = {"label": info[u]["label"], "kind": "stub", "source_group": source}
+                sub.add_node(stub)
+            sub.add_edge(stub, v, sign=d["sign"], flow=0)
+        out.append((sub, sub_info))
+    return out
