@@ -18,6 +18,13 @@ SUPPORTED = ["fn_arith.mdl", "fn_stateful.mdl", "fn_lookup.mdl", "fn_subscripts.
 RTOL = 1e-9
 
 
+@pytest.fixture(autouse=True)
+def _numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``engine.run`` here is the numpy path (whatever the disk cache holds); the C path is run
+    explicitly (``compiled("c")``), and the kernel-policy test sets ``SDMISSION_COMPILED`` itself."""
+    monkeypatch.setenv("SDMISSION_COMPILED", "0")
+
+
 def _assert_agree(ds: xr.Dataset, member: int, ref: dict[str, np.ndarray], names: list[str]) -> None:
     np.testing.assert_allclose(ds[TIME].values, ref["__time__"], rtol=0, atol=1e-9)
     bad = {}
