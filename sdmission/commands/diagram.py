@@ -46,12 +46,12 @@ PAGE_WIDTH_IN = 6.3  # the report's text width, 16 cm
 SMALLEST_PT = 8.0  # smallest text in a diagram (stubs, constants, the legend line)
 PRINTED_PT = 6.5  # smallest text size a reader gets at page width
 MAX_WIDTH_IN = PAGE_WIDTH_IN * SMALLEST_PT / PRINTED_PT  # 7.75 in: scaled to 16 cm, 8 pt prints at 6.5 pt
-COL_W = 1.65  # inches per column
+COL_W = 1.4  # inches per column
 ROW_H = 0.62  # inches per row
 MARGIN_W = 0.6  # inches beside the columns
 MIN_WIDTH_IN = 6.0
 MAX_COLS = int((MAX_WIDTH_IN - MARGIN_W) // COL_W)  # columns that fit in MAX_WIDTH_IN
-WRAP = 16  # characters per label line
+WRAP = 14  # characters per label line
 FOOTER_WRAP = 95  # characters per line of the legend under a diagram
 DPI = 150
 

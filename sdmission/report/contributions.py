@@ -10,7 +10,7 @@ reduction over the same years, every instrument named.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -88,7 +88,8 @@ def wedge_figure(dec: Decomposition, *, scenario: str, reference: str, lang: str
     n_bars = len(names) + (interaction is not None)
     fig = new_figure(2.9 + 0.17 * n_bars + 1.2, title=title)
     # two subfigures: the wedge panel keeps the full width, whatever the bar labels take
-    top, low = fig.subfigures(2, 1, height_ratios=[2.9, 0.17 * n_bars + 0.9])  # type: ignore[misc]
+    subs: Any = fig.subfigures(2, 1, height_ratios=[2.9, 0.17 * n_bars + 0.9])
+    top, low = subs[0], subs[1]
     ax = top.subplots()
     bx = low.subplots()
 

@@ -243,7 +243,7 @@ def target_label(target: Target, lang: str = "en") -> str:
 def prim_title(scenario: str, target: Target, lang: str = "en") -> str:
     """Title of a PRIM figure: the scenario and the target that fails."""
     return labels.text("title.prim", lang, name=labels.scenario(scenario, lang),
-                       target=f"'{target_label(target, lang)}'")
+                       goal=f"'{target_label(target, lang)}'")
 
 
 @styled
@@ -374,6 +374,6 @@ def prim_plot(result: PrimResult, *, title: str | None = None, lang: str = "en",
     ax2.set_title(_wrapped(labels.text("title.box", lang, **pct), 34), fontsize=7.5)
     parts = [labels.text("source.prim", lang, n=result.n_points)]
     if target is not None:
-        parts.append(labels.text("source.prim_target", lang, target=f"'{target_label(target, lang)}'",
+        parts.append(labels.text("source.prim_target", lang, goal=f"'{target_label(target, lang)}'",
                                  name=labels.scenario(scenario, lang) if scenario else "–"))
     return finish(fig, lang, parts)
