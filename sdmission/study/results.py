@@ -1,9 +1,11 @@
 """Result Datasets: units, names and provenance on every variable; atomic netCDF and CSV files.
 
-A scenario's result file ``results/<scenario>.nc`` holds one ``xarray.Dataset`` with dims ``time``
-plus the model's subscripts (and ``member`` when more than one member ran), a scalar ``scenario``
-coordinate, ``units``/``long_name``/``description``/``kind`` on every variable and flat provenance
-attrs. ``results/<scenario>_headline.csv`` holds the headline outputs per year.
+A scenario's result file ``results/runs/<scenario>.nc`` holds one ``xarray.Dataset`` with dims
+``time`` plus the model's subscripts (and ``member`` when more than one member ran), a scalar
+``scenario`` coordinate, ``units``/``units_vensim``/``long_name``/``description``/``kind`` on every
+variable and flat provenance attrs. ``results/runs/<scenario>_headline.csv`` holds the headline
+outputs per year. :func:`conform` is the one place where the conventions of every netCDF file a
+command writes are applied.
 """
 
 from __future__ import annotations
