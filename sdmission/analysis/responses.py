@@ -238,7 +238,7 @@ def _private_per_invest_nl(run: xr.Dataset, base: xr.Dataset, year: float, start
 
     d_equity = equity(base) - equity(run) if removes else equity(run) - equity(base)
     public = _sum_between(d_equity, start, year + 1)
-    demo = _sum_between(_effect(run, base, "demonstration_investment", removes), start, year + 1)
+    demo = _sum_between(_effect(run, base, "invest_nl_capital", removes), start, year + 1)
     return _ratio(demo - public, public)
 
 
@@ -265,7 +265,7 @@ METRICS: Mapping[str, Metric] = {
         ("knowledge_creation", "public_rd_to_route"), _private_per_public,
         "private R&D per euro of public R&D on industrial routes"),
     "private_per_invest_nl_euro": Metric(
-        ("demonstration_investment", "invest_nl_equity", "invest_nl_industry_share"),
+        ("invest_nl_capital", "invest_nl_equity", "invest_nl_industry_share"),
         _private_per_invest_nl,
         "extra private demonstration capital per extra euro of Invest-NL industry equity, summed"),
 }
@@ -383,7 +383,8 @@ def verdict(e: Estimate, value: float) -> str:
     lo, hi = bounds(e)
     if math.isnan(lo):
         return "no estimate"
-    return "within" if lo <= value <= hi else "outside"
+    eps = 1e-9 * max(abs(lo), abs(hi), 1.0)  # floating-point rounding of sums, not a model tolerance
+    return "within" if lo - eps <= value <= hi + eps else "outside"
 
 
 def sign_ok(e: Estimate, value: float) -> bool | None:

@@ -138,19 +138,7 @@ EXTREMES = {
 FAST_BY_DESIGN = {"demand_collapse", "demand_collapse_levers_at_upper_limits"}
 
 
-# Known failure, issue #12 item 1 (circular module, being rewritten on another branch): with every
-# lever at its maximum and demand collapsing, circular_share reaches 1.055 (bio-based content on top of
-# a 100 % mandated secondary content). strict=True: once the rewrite fixes it this xfail fails, and the
-# mark must be removed.
-_KNOWN_BROKEN = {
-    "demand_collapse_levers_at_upper_limits": "issue #12: circular_share exceeds 1 (1.055) with every lever at "
-                                              "its maximum under a demand collapse",
-}
-
-
-@pytest.mark.parametrize("case", [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=_KNOWN_BROKEN[c])) if c in _KNOWN_BROKEN else c
-    for c in EXTREMES])
+@pytest.mark.parametrize("case", list(EXTREMES))
 def test_extreme_conditions_stay_physical(case: str) -> None:
     out = run(**EXTREMES[case])
     for name in out:
