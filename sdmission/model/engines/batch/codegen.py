@@ -845,7 +845,7 @@ class _Gen:
             if self.cls[n] != CONST:
                 raise UnsupportedFunctionError(f"{self.m.variables[n].real_name} that changes in time", n)
             visit(n)
-        L = ["def constants(inputs):", "    dt = float(inputs['__dt__'])"]
+        L = ["def constants(inputs):", "    dt = float(inputs['__dt__'])", "    N = 1  # one member: the defaults"]
         for n in order:
             L.extend(self._var_code(n, "const", "    "))
         L.append("    return {" + ", ".join(f"{n!r}: v_{n}" for n in wanted) + "}")
