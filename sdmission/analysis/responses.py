@@ -129,8 +129,9 @@ EXPERIMENTS: Mapping[str, Experiment] = {
                                                                      1.1 * b["rd_support"])),
         removes=False),
     "no_ccs": Experiment(
-        "no CO2 storage (assumption ccs storage capacity 0; it is 0 before 2026 anyway)",
+        "no CO2 storage (assumptions ccs storage capacity and ccs storage announced 0)",
         lambda b, s, g, t: _with(b, ccs_storage_capacity=xr.DataArray(
+            np.zeros(g.size), dims=(TIME,), coords={TIME: g}), ccs_storage_announced=xr.DataArray(
             np.zeros(g.size), dims=(TIME,), coords={TIME: g})),
         removes=True),
     "invest_nl": Experiment("Invest-NL scale-up (scenarios/invest-nl.yaml)", _scenario("invest-nl"),
@@ -219,6 +220,14 @@ def _ghg_per_sde(run: xr.Dataset, base: xr.Dataset, year: float, start: float, r
     return _ratio(_ghg_effect(run, base, year, start, removes), committed)
 
 
+def _sde_awarded_per_commitment(run: xr.Dataset, base: xr.Dataset, year: float, start: float,
+                                removes: bool) -> float:
+    """CO2 avoided by the projects awarded from the policy start to ``year`` (Mt/yr, if all are
+    realised) per bn EUR committed to them: the rounds' own gross measure, no counterfactual."""
+    abated = _sum_between(run["sde_awarded_abatement"], start, year + 1)
+    return _ratio(abated, _sde_commitments(run, start, year))
+
+
 def _rd_per_public(run: xr.Dataset, base: xr.Dataset, year: float, start: float, removes: bool) -> float:
     rd = _at(_effect(run, base, "knowledge_creation", removes), year)
     cost = _at(_effect(run, base, "rd_support", removes), year) * _at(base["industry_rd_share"], year)
@@ -255,6 +264,11 @@ METRICS: Mapping[str, Metric] = {
     "ghg_per_sde_commitment": Metric(
         ("industry_ghg", "sde_coverage", "sde_requested_commitment"), _ghg_per_sde,
         "GHG effect in the year per bn EUR of SDE++ commitments from the policy start to the year"),
+    "sde_awarded_abatement_per_commitment": Metric(
+        ("sde_awarded_abatement", "sde_coverage", "sde_requested_commitment"),
+        _sde_awarded_per_commitment,
+        "CO2 avoided by the awarded projects (if realised) per bn EUR of SDE++ commitments, policy "
+        "start to the year"),
     "sde_requests_per_budget": Metric(
         ("sde_requested_commitment", "sde_budget"), _requests_per_budget,
         "SDE++ commitments requested over the budget in the year (above 1: oversubscribed)"),

@@ -30,19 +30,21 @@ WITHIN = {
     "levy_tariff_plus20_2030": "PBL 2024: 0-4 Mt for +20 EUR/t in 2030 (a published range)",
     "invest_nl_leverage": "1-2 private EUR per Invest-NL EUR (fund rule; one deal)",
     "pps_private_per_public_2030": "Topsector PPS projects 0.84 private per public EUR, factor 1.5",
+    "sde_mt_per_bn_2030": "SDE++ rounds 2020-2023: 0.38-0.72 Mt/yr per bn EUR awarded (a published range)",
 }
 
 #: Known deviations: row -> (verdict, side, sign) the table reports; side is where the model lies
 #: relative to the accepted interval ("below"/"above", or "" for no estimate).
 KNOWN = {
     "levy_abolition_2030": ("outside", "below", "as expected"),
-    "sde_mt_per_bn_2030": ("outside", "below", "as expected"),
     "sde_oversubscription_2025": ("outside", "below", "as expected"),
     "levy_and_sde_2030": ("outside", "below", "as expected"),
     "wbso_bang_for_buck_2030": ("outside", "above", "as expected"),
     "mit_private_per_public_2030": ("outside", "below", "as expected"),
+    # within (2.06 Mt) on the production branch alone; in the merged model the innovation rewrite's
+    # infrastructure-coordination delay also holds back Porthos, a project already under construction
+    # (1.05 Mt in 2028): a known deviation to fix, see models/README.md.
     "ccs_porthos_2028": ("outside", "below", "as expected"),
-    "ets_low_2030": ("no estimate", "", "as expected"),  # wrong sign before the #12 innovation merge
 }
 
 

@@ -163,3 +163,36 @@ def test_sector_backcast_2015_2019_mape() -> None:
         mape = float(np.mean(np.abs(model - data) / data))
         print(f"{name}: MAPE {mape:.1%}")
         assert mape <= 0.10, f"{name}: MAPE {mape:.1%}"
+
+
+SDE_VARS = ["sde_awarded_commitment", "sde_requested_commitment", "sde_budget", "sde_award_share",
+            "sde_intensity", "sde_request", "industry_ghg"]
+
+
+def _sde_run(**params: float) -> xr.Dataset:
+    inputs = {k: xr.DataArray(float(v)) for k, v in params.items()}
+    return _engine().run(inputs, return_vars=SDE_VARS).isel(member=0)
+
+
+def test_sde_round_awards_at_most_its_budget_cheapest_requests_first() -> None:
+    """A binding budget (500 MEUR/yr, below the requests) is spent and not exceeded, and a request
+    with a lower subsidy intensity never has a lower award chance than a dearer one."""
+    ds = _sde_run(sde_budget=500.0).sel(time=slice(2026, 2040))
+    awarded, budget = ds["sde_awarded_commitment"], ds["sde_budget"]
+    assert bool((awarded <= budget + 1e-6).all())
+    binding = ds["sde_requested_commitment"] > budget
+    assert bool(binding.any())
+    assert np.allclose(awarded.where(binding, drop=True), 500.0, rtol=1e-6)
+    for t in ds.time.values[::4]:
+        d = ds.sel(time=t)
+        req = d["sde_request"].values.ravel()
+        inten = d["sde_intensity"].values.ravel()[req > 1e-6]
+        share = d["sde_award_share"].values.ravel()[req > 1e-6]
+        order = np.argsort(inten, kind="stable")
+        assert bool(np.all(np.diff(share[order]) <= 1e-9)), t
+
+
+def test_a_smaller_sde_budget_funds_less_and_raises_emissions() -> None:
+    small, base = _sde_run(sde_budget=500.0), _sde_run()
+    assert float(small["sde_awarded_commitment"].sel(time=2030)) < float(base["sde_awarded_commitment"].sel(time=2030))
+    assert float(small["industry_ghg"].sel(time=2035)) > float(base["industry_ghg"].sel(time=2035))

@@ -14,7 +14,6 @@ import warnings
 from functools import cache
 
 import numpy as np
-import pytest
 import xarray as xr
 
 from sdmission.analysis.calibrate import (
@@ -100,9 +99,6 @@ def test_circular_series_beats_a_constant_forecast_out_of_sample() -> None:
     assert cal.holdout["circular_share"].mape < cal.naive_holdout["circular_share"].mape
 
 
-@pytest.mark.xfail(strict=True, reason="known deviation: after the issue #12 innovation rewrite (permitting and "
-                   "infrastructure delays, slower readiness) baseline national GHG 2030 is 130.9 Mt, 3.3 Mt above "
-                   "the KEV 2024 range (tolerance 2.6 Mt); see models/README.md 'Calibration'")
 def test_baseline_2030_national_ghg_against_the_kev_range() -> None:
     """KEV 2024 (existing and planned policy): 109.4-127.6 Mt in 2030. The baseline scenario must lie in
     the range widened by the inventories' observation error (2 % of the model value, the size of the
