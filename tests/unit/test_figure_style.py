@@ -377,3 +377,33 @@ def test_fans_start_after_the_observed_history():
     xs = np.concatenate([p.vertices[:, 0] for p in band.get_paths()])
     assert xs.min() >= 2023.0
     assert MEMBER in ens.dims and TIME in ens.dims
+
+
+# --- names of uncertain parameters ---------------------------------------------------------------
+
+def test_every_uncertain_parameter_of_the_project_model_has_a_name_in_both_languages():
+    """``defaults: all`` on the project table is what ensemble/sensitivity/discover sample."""
+    from sdmission.analysis.parameter_table import read_table_csv
+    from sdmission.analysis.uncertainty import load_uncertainties
+    from sdmission.report.parameter_labels import PARAMETER_LABELS
+
+    table_csv = Path(__file__).resolve().parents[2] / "models" / "parameters.csv"
+    table = report_table(table_csv, read_table_csv(table_csv))
+    sampled = {u.name for u in load_uncertainties({"defaults": "all"}, None, table).uncertainties}
+    assert len(sampled) > 50  # the resolver found the table's ranges
+    missing = sorted(sampled - set(PARAMETER_LABELS))
+    assert not missing, f"uncertain parameters without a figure name: {missing}"
+    known = {r.name for r in table.rows}
+    stale = sorted(set(PARAMETER_LABELS) - known)
+    assert not stale, f"figure names for parameters the table no longer has: {stale}"
+    for name in sampled:
+        en, nl = PARAMETER_LABELS[name]
+        assert en and nl and "_" not in en + nl, name
+        # the figure shows the name, not the python name, in both languages
+        assert labels.variable(name, "en") == en and labels.variable(name, "nl") == nl, name
+
+
+def report_table(source: Path, rows: tuple) -> Any:
+    from sdmission.analysis.parameter_table import ParameterTable
+
+    return ParameterTable(rows=rows, source=str(source))
