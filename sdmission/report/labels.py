@@ -62,6 +62,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "var.other_sectors_ghg": ("Other sectors' GHG emissions", "Emissies overige sectoren"),
     "var.industry_non_co2_ghg": ("Industry non-CO₂ GHG", "Niet-CO₂-emissies industrie"),
     "var.ccs_storage_capacity": ("CCS storage capacity", "CCS-opslagcapaciteit"),
+    "var.committed_storage_projects": ("CO₂ storage under construction (Porthos)", "CO₂-opslag in aanbouw (Porthos)"),
     "var.grid_capacity_industry": ("Grid capacity for industry", "Netcapaciteit voor de industrie"),
     "var.clean_hydrogen_supply": ("Clean hydrogen supply", "Aanbod schone waterstof"),
     "var.sustainable_biomass_supply": ("Sustainable biomass supply", "Aanbod duurzame biomassa"),
