@@ -112,3 +112,15 @@ def test_project_model_units_consistent(project_model_path: Path) -> None:
     """Fails while the project model has units problems (the report lists the fixes)."""
     problems = check_units(project_model_path)
     assert not problems, "\n".join(str(p) for p in problems)
+
+
+def test_smooth_inside_an_expression_is_checked(tmp_path: Path) -> None:
+    """A SMOOTHI nested in a sum has its input's units; a wrong initial value inside it is still found."""
+    base = (DATA / "units_smooth.mdl").read_text()
+    ok = base.replace("SMOOTHI(price, 2, production)", "price + SMOOTHI(price - price, 2, price)")
+    bad = base.replace("SMOOTHI(price, 2, production)", "price + SMOOTHI(price - price, 2, production)")
+    (tmp_path / "ok.mdl").write_text(ok)
+    (tmp_path / "bad.mdl").write_text(bad)
+    assert check_units(tmp_path / "ok.mdl") == []
+    problems = check_units(tmp_path / "bad.mdl")
+    assert [p.what for p in problems] == ["SMOOTH input and initial value differ"]

@@ -81,6 +81,9 @@ _TIME_CALLS = frozenset({"step", "ramp", "pulse", "pulse_train"})
 _DMNL_ARG = {"exp", "ln", "log", "sin", "cos", "tan", "arcsin", "arccos", "arctan"}
 
 
+_DELAYS = (ae.SmoothStructure, ae.SmoothNStructure, ae.DelayStructure, ae.DelayNStructure, ae.DelayFixedStructure)
+
+
 class _Checker:
     """Walks one component's syntax tree, collecting problems."""
 
@@ -109,6 +112,14 @@ class _Checker:
         if isinstance(node, ae.SampleIfTrueStructure):
             self.unit(node.condition)
             return self.same([node.input, node.initial], "SAMPLE IF TRUE input and initial differ", node)
+        if isinstance(node, _DELAYS):
+            # Inside an expression a smooth or delay has its input's units.
+            name = type(node).__name__.replace("Structure", "").upper()
+            delay = node.smooth_time if isinstance(node, (ae.SmoothStructure, ae.SmoothNStructure)) else node.delay_time
+            got = self.unit(delay)
+            if got is not None and not got.matches(self.time):
+                self.report(f"{name} time is not in the time unit", str(self.time), str(got), delay)
+            return self.same([node.input, node.initial], f"{name} input and initial value differ", node)
         raise _Unsupported(type(node).__name__.replace("Structure", ""))
 
     def same(self, args: Sequence[Any], what: str, where: Any) -> Unit | None:
