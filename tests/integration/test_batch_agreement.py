@@ -179,6 +179,29 @@ def test_c_path_time_path_input_equals_numpy() -> None:
 
 
 @needs_cc
+@pytest.mark.parametrize("model", [*COMPILED, "plot_demo.mdl", "mini_levers.mdl"])
+def test_c_path_constant_given_as_a_time_path_equals_numpy(model: str) -> None:
+    """A literal constant that a scenario sets as a time path (a phase-out year, a subscripted
+    budget): the path, not the constant's default, reaches every equation (the C path once read the
+    default, and the optimiser fell back to numpy)."""
+    engine = BatchEngine(MODELS / model)
+    setup0 = engine._setup(None, None, None)
+    grid = setup0.grid
+    defaults = engine.run(return_vars=list(engine.constants)).isel({MEMBER: 0, TIME: 0})
+    inputs = {}
+    for name in engine.constants:
+        da = defaults[name].drop_vars([MEMBER, TIME])
+        step = xr.DataArray(np.where(grid < grid[len(grid) // 2], 1.0, 1.5), dims=[TIME], coords={TIME: grid})
+        inputs[name] = (da * step).transpose(TIME, *da.dims)
+    setup = engine._setup(inputs, None, None)
+    assert setup.plan.time_inputs, "no constant became a time input"
+    ref = engine._dataset(setup, engine._run_numpy(setup))
+    changed = [n for n in engine.constants if not np.allclose(ref[n].isel({MEMBER: 0, TIME: 0}), ref[n].isel({MEMBER: 0, TIME: -1}))]
+    assert changed, "the step in the paths is not seen on the numpy path"
+    _assert_same(ref, engine.compiled("c").run(inputs))
+
+
+@needs_cc
 def test_project_model_c_path_equals_numpy(project_model_path: Path) -> None:
     """Every variable of the project model, defaults and two members drawing every scalar constant."""
     engine = BatchEngine(project_model_path)

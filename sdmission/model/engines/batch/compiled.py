@@ -53,7 +53,7 @@ from sdmission.model.cache import check_file, note
 from sdmission.model.engines.batch import artefacts, codegen, ir
 from sdmission.model.translate import model_cache_folder
 
-CODE_VERSION = "4"
+CODE_VERSION = "5"
 
 PRELUDE = """
 import numpy as np
@@ -205,12 +205,14 @@ class _Scalar(codegen._Gen):
     def var_lines(self, name: str, ind: str) -> list[str]:
         var = self.m.variables[name]
         shape = self.m.shape(var.dims)
-        if name in self.layout.cin:
-            base = self.layout.cin[name]
-            return [f"{ind}{self.v(name, e)} = CIN[mc, {base + e}]" for e in range(self.size[name])]
+        # A literal constant given as a time path has a CIN slot too (every literal has one); the
+        # path wins, as on the numpy path.
         if name in self.layout.tin:
             base = self.layout.tin[name]
             return [f"{ind}{self.v(name, e)} = TIN[k, mt, {base + e}]" for e in range(self.size[name])]
+        if name in self.layout.cin:
+            base = self.layout.cin[name]
+            return [f"{ind}{self.v(name, e)} = CIN[mc, {base + e}]" for e in range(self.size[name])]
         assigned: dict[int, str] = {}
         order: list[int] = []
         for c in var.components:
@@ -557,7 +559,7 @@ class CompiledFunction:
 # ``cc -O1`` compiles the same code in seconds; the machine code is then as fast (well under a
 # millisecond a run). IEEE semantics are kept: no ``-ffast-math``, no FMA contraction.
 
-C_CODE_VERSION = "1"
+C_CODE_VERSION = "2"
 
 _C_PRELUDE = r"""
 #include <math.h>
