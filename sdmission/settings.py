@@ -17,7 +17,8 @@ prints ``results/…`` as before.
 
 ==================  ===========================================================================
 ``runs/``           ``run``: ``<scenario>.nc``, ``_headline.csv``, ``_targets.csv`` (``plot`` reads these)
-``figures/``        ``plot`` and ``run --plots`` (``_nl`` suffix for Dutch figures)
+``figures/``        ``plot`` and ``run --plots``: English figures; Dutch ones in ``figures/nl/``
+                    (:data:`FIGURE_LANGUAGES`; their files also end in ``_nl``)
 ``compare/``        ``compare``: ``<A>_vs_<B>…/comparison.xlsx`` and CSVs
 ``contributions/``  ``contributions``: ``<scenario>/``
 ``ensembles/``      ``ensemble``: ``<name>.nc``, ``_pmet.csv``, ``_ranking.csv``, ``_fans.png``, chunks
@@ -50,6 +51,10 @@ OUTPUTS: Final[dict[str, str]] = {
     "optimise": "optimise",
     "simulate": "simulate",
 }
+#: Sub-folder of the figures folder for each figure language ("": the figures folder itself), so
+#: a report author takes every file of ``results/figures/nl/`` as it is. Applied to the default
+#: folder and to ``run --plots --out X`` (``X/figures/nl``), never to ``plot --out``.
+FIGURE_LANGUAGES: Final[dict[str, str]] = {"en": "", "nl": "nl"}
 #: The project's model (in ``models/``) and its generated parameter table beside it.
 PROJECT_MODEL: Final = "sdmission.mdl"
 PARAMETER_TABLE: Final = "parameters.csv"
@@ -84,6 +89,24 @@ class Settings:
     def output_dir(self, kind: str) -> Path:
         """The default output folder of a command: ``<results_dir>/<OUTPUTS[kind]>``."""
         return self.results_dir / OUTPUTS[kind]
+
+    def figures_dir(self, lang: str = "en") -> Path:
+        """The default folder of report figures in ``lang``: ``<results_dir>/figures`` for
+        English, ``<results_dir>/figures/nl`` for Dutch (:func:`language_folder`)."""
+        return language_folder(self.output_dir("figures"), lang)
+
+
+def language_folder(figures: Path, lang: str) -> Path:
+    """The folder for figures in ``lang`` inside the figures folder ``figures``.
+
+    ``figures`` itself for English, ``figures / "nl"`` for Dutch (:data:`FIGURE_LANGUAGES`).
+    """
+    try:
+        sub = FIGURE_LANGUAGES[lang]
+    except KeyError:
+        raise ValueError(f"unknown figure language '{lang}'; allowed: "
+                         f"{', '.join(FIGURE_LANGUAGES)}") from None
+    return figures / sub if sub else figures
 
 
 def find_project_root(start: Path | str | None = None) -> Path | None:

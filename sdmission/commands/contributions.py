@@ -28,7 +28,7 @@ EPILOG = """examples:
   python -m sdmission contributions invest-nl --reference levy-neutralised --format svg
 
 output: results/contributions/<scenario>/contributions.csv (one row per instrument, then
-interaction and total), contributions.nc (the decomposition over time) and wedge.<format>."""
+interaction and total), contributions.nc (the decomposition over time) and wedge.<format> (Dutch: wedge_nl.<format>)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -131,7 +131,9 @@ def run(args: argparse.Namespace) -> int:
     write_netcdf(ds, out / "contributions.nc")
     fig = wedge_figure(dec, scenario=scn_case.name, reference=ref_case.name, lang=args.lang,
                        start=start)
-    figure = save_figure(fig, out / f"wedge.{args.format}")
+    # Dutch files end in _nl, as `plot` names them, so both languages can share the folder.
+    suffix = "" if args.lang == "en" else f"_{args.lang}"
+    figure = save_figure(fig, out / f"wedge{suffix}.{args.format}")
     print(f"contributions of '{scn_case.name}' against '{ref_case.name}' ({dec.method}, "
           f"{dec.members} runs in one engine call, {seconds:.1f} s); from {start:g}:")
     units = " / ".join(f"{c} [{u}]" for c, u in C.SUMMARY_COLUMNS.items())

@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     if result.pareto and problem.spec.pareto is not None:
         save_figure(plot_pareto(result, problem.spec.pareto, lang=args.lang, scenario=scn.name,
                                 title=figure_title("pareto", scn.name, args.lang) if args.title
-                                else None), out / "pareto.png")
+                                else None, targets=problem.target_set), out / "pareto.png")
     print(opt.report_markdown(rep, scn.name))
     print(f"wrote {scen_file}, {out / 'report.md'}, {out / 'report.json'} and plots in {out}")
     return EXIT_FEASIBLE if result.feasible else EXIT_INFEASIBLE

@@ -2,9 +2,11 @@
 
 Reads the files ``run`` writes, ``results/runs/<scenario>.nc`` (default: every one of them), and
 writes every report figure with :func:`sdmission.report.save_all` (atomically, the one dpi policy of
-:mod:`sdmission.report.save`) to ``--out`` (default ``results/figures``). Dutch figures get a
-``_nl`` suffix so both languages can share a folder. An ``ensemble`` file
-(``results/ensembles/<name>.nc``) named on the command line gives its fan charts.
+:mod:`sdmission.report.save`) to ``--out``, by default ``results/figures/`` in English and
+``results/figures/nl/`` in Dutch (:meth:`sdmission.settings.Settings.figures_dir`), so a report
+author takes every file of the Dutch folder as it is. Dutch files also end in ``_nl``, so both
+languages can share a folder given with ``--out``. An ``ensemble`` file
+(``results/ensembles/<name>.nc``) named on the command line gives its fan charts, in the same folder.
 """
 
 from __future__ import annotations
@@ -26,17 +28,19 @@ HELP = "draw the report figures (PNG + SVG/PDF, English or Dutch) from results/r
 EPILOG = """examples:
   python -m sdmission plot
   python -m sdmission plot results/runs/baseline.nc results/runs/mission-mix.nc --lang nl --format png,pdf
-  python -m sdmission plot results/ensembles/ensemble.nc --format png
+  python -m sdmission plot results/ensembles/ensemble.nc --format png --lang nl
 
 reads: results/runs/*.nc (what `run` writes) unless files are named; an ensemble file
-(results/ensembles/<name>.nc) gives fan charts. writes: results/figures/ (Dutch files end in _nl)."""
+(results/ensembles/<name>.nc) gives fan charts. writes: results/figures/, Dutch figures (--lang nl)
+into results/figures/nl/ (their files end in _nl); --out FOLDER is used as given."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", nargs="*", type=Path, metavar="RESULTS.nc",
                         help="result files of run or ensemble (default: every results/runs/*.nc)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="folder for the figures (default: results/figures/ in the project folder)")
+                        help="folder for the figures (default: results/figures/ in the project "
+                             "folder, with --lang nl results/figures/nl/)")
     parser.add_argument("--lang", default="en", choices=("en", "nl"),
                         help="label language (default: %(default)s)")
     parser.add_argument("--format", default="png,svg", dest="formats",
@@ -53,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.formats)
     settings = settings_of(args)
-    args.out = args.out or settings.output_dir("figures")
+    args.out = args.out or settings.figures_dir(args.lang)
     paths = list(args.results) or default_results(settings.output_dir("run"))
     ensembles = [p for p in paths if _is_ensemble(p)]
     written = [f for p in ensembles

@@ -19,6 +19,7 @@ from sdmission.commands._options import (
     settings_of,
 )
 from sdmission.errors import SdmissionError
+from sdmission.settings import language_folder
 from sdmission.study.case import prepare
 from sdmission.study.compare import is_percent, shown, targets_frame, write_csv
 from sdmission.study.results import write_scenario_results
@@ -40,7 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--targets", default=None, metavar="SET",
                         help="target set to check (default: each scenario's own, else 'design')")
     parser.add_argument("--plots", action="store_true", help="also write the report figures")
-    parser.add_argument("--lang", choices=("en", "nl"), default="en", help="figure language")
+    parser.add_argument("--lang", choices=("en", "nl"), default="en",
+                        help="figure language for --plots (default: %(default)s); Dutch figures go "
+                             "into the nl/ sub-folder of the figures folder")
 
 
 def format_target_table(scenario: str, checks: list[TargetCheck]) -> str:
@@ -114,7 +117,9 @@ def run(args: argparse.Namespace) -> int:
         tqdm.write(_target_report(ds, case.target_set, out), file=sys.stdout)
     # 3. Figures.
     if args.plots:
-        # where `plot` writes them: results/figures by default, else <out>/figures
-        figures = settings.output_dir("figures") if args.out is None else out / "figures"
+        # where `plot` writes them: results/figures (Dutch: results/figures/nl) by default, else
+        # <out>/figures (Dutch: <out>/figures/nl)
+        figures = (settings.figures_dir(args.lang) if args.out is None
+                   else language_folder(out / "figures", args.lang))
         _save_figures(datasets, figures, args.lang)
     return 0

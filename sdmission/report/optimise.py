@@ -13,6 +13,8 @@ them as hollow markers, with the worst shortfall on a second axis.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -20,6 +22,9 @@ from sdmission.analysis.optimise.search import OptimiseResult
 from sdmission.report import labels
 from sdmission.report.style import DecimalComma, finish, new_figure, styled
 from sdmission.schema.optimise import ParetoSpec
+
+if TYPE_CHECKING:
+    from sdmission.study.targets import TargetSet
 
 
 def figure_title(kind: str, scenario: str, lang: str = "en") -> str:
@@ -74,8 +79,13 @@ def plot_convergence(result: OptimiseResult, *, lang: str = "en", title: str | N
 
 @styled
 def plot_pareto(result: OptimiseResult, spec: ParetoSpec, *, lang: str = "en",
-                title: str | None = None, scenario: str | None = None) -> Figure:
-    """The trade-off front with its cheapest, lowest and knee points named."""
+                title: str | None = None, scenario: str | None = None,
+                targets: TargetSet | None = None) -> Figure:
+    """The trade-off front with its cheapest, lowest and knee points named.
+
+    ``targets`` (the problem's target set) names the targets left out of the front by their own
+    label in ``lang``, as the PRIM figures do; without it (or for an id it lacks) the id is shown.
+    """
     labels.check_lang(lang)
     fig = new_figure(3.4, title=title)
     ax = fig.add_subplot(111)
@@ -99,6 +109,15 @@ def plot_pareto(result: OptimiseResult, spec: ParetoSpec, *, lang: str = "en",
         ax.yaxis.set_major_formatter(DecimalComma())
         ax.xaxis.set_major_formatter(DecimalComma())
     met = (labels.text("source.all_met", lang) if not result.pareto_dropped
-           else labels.text("source.dropped", lang, ids=", ".join(result.pareto_dropped)))
+           else labels.text("source.dropped", lang, ids=labels.join(
+               [_target_name(i, targets, lang) for i in result.pareto_dropped], lang)))
     name = labels.scenario(scenario, lang) if scenario else "–"
     return finish(fig, lang, [labels.text("source.optimiser", lang, name=name), met])
+
+
+def _target_name(target_id: str, targets: TargetSet | None, lang: str) -> str:
+    """A target by its own label in ``lang`` (quoted, as in the PRIM figures), else its id."""
+    from sdmission.report.uncertainty import target_label
+
+    found = next((t for t in (targets.targets if targets else ()) if t.id == target_id), None)
+    return f"'{target_label(found, lang)}'" if found is not None else target_id

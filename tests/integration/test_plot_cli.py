@@ -9,9 +9,12 @@ import pytest
 import xarray as xr
 
 from sdmission.cli import main
+from sdmission.constants import SCENARIO
 from sdmission.report import save_all
 from sdmission.study.targets import get_target_set
-from tests.unit.test_plots_demo_data import demo_runs
+from tests.unit.test_plots_demo_data import demo_ensemble, demo_runs
+
+ROOT = Path(__file__).resolve().parents[2]
 
 STEMS = ("ghg_trajectories", "circular_share", "scenario_comparison",
          "emissions_baseline", "innovation_baseline", "public_cost_baseline",
@@ -55,9 +58,62 @@ def test_plot_without_paths_reads_results_folder_in_dutch_pdf(result_files, tmp_
     xr.load_dataset(result_files[1]).to_netcdf(results / "runs" / "mission-mix.nc")
     code = main(["plot", "--lang", "nl", "--format", "pdf", "--targets", "klimaatwet-2023"])
     assert code == 0
-    names = sorted(p.name for p in (results / "figures").iterdir())
+    names = sorted(p.name for p in (results / "figures" / "nl").iterdir())
     assert names == sorted(f"{s}_nl.pdf" for s in STEMS if "baseline" not in s)
-    assert (results / "figures" / "ghg_trajectories_nl.pdf").read_bytes().startswith(b"%PDF")
+    assert (results / "figures" / "nl" / "ghg_trajectories_nl.pdf").read_bytes().startswith(b"%PDF")
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.is_file()}
+
+
+def test_dutch_figures_go_into_their_own_folder_english_stay_in_figures(result_files, tmp_path,
+                                                                        monkeypatch, capsys):
+    """Issue #17: every file of results/figures/nl/ is Dutch, results/figures/ holds no Dutch."""
+    monkeypatch.chdir(tmp_path)
+    runs = tmp_path / "results" / "runs"
+    runs.mkdir(parents=True)
+    for path in result_files:
+        xr.load_dataset(path).to_netcdf(runs / path.name)
+    figures = tmp_path / "results" / "figures"
+    assert main(["plot", "--lang", "nl", "--format", "png"]) == 0
+    assert "written to results/figures/nl" in capsys.readouterr().out
+    assert main(["plot", "--format", "png"]) == 0
+    assert _files(figures / "nl") == {f"{s}_nl.png" for s in STEMS}
+    assert _files(figures) == {f"{s}.png" for s in STEMS}, "Dutch figures in the English folder"
+    assert {p.name for p in figures.iterdir() if p.is_dir()} == {"nl"}
+    # an explicit --out is used as given: both languages side by side, told apart by _nl
+    out = tmp_path / "report"
+    assert main(["plot", *map(str, result_files), "--lang", "nl", "--format", "png",
+                 "--out", str(out)]) == 0
+    assert main(["plot", *map(str, result_files), "--format", "png", "--out", str(out)]) == 0
+    assert _files(out) == {f"{s}{sfx}.png" for s in STEMS for sfx in ("", "_nl")}
+    assert not (out / "nl").exists()
+
+
+def test_dutch_fan_charts_go_into_the_dutch_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ens = tmp_path / "results" / "ensembles" / "ensemble.nc"
+    ens.parent.mkdir(parents=True)
+    demo_ensemble(6).expand_dims({SCENARIO: ["mission-mix"]}).to_netcdf(ens)
+    assert main(["plot", str(ens), "--lang", "nl", "--format", "png"]) == 0
+    assert main(["plot", str(ens), "--format", "png"]) == 0
+    figures = tmp_path / "results" / "figures"
+    assert _files(figures / "nl") == {"ensemble_fans_nl.png"}
+    assert _files(figures) == {"ensemble_fans.png"}
+
+
+@pytest.mark.parametrize("out", [None, "mine"])
+def test_run_plots_in_dutch_go_into_the_dutch_folder(tmp_path, monkeypatch, capsys, out):
+    """``run --plots --lang nl``: results/figures/nl/, with ``--out X`` X/figures/nl/."""
+    monkeypatch.chdir(tmp_path)
+    extra = ["--out", out] if out else []
+    assert main(["run", "baseline", "--scenarios-dir", str(ROOT / "scenarios"), "--plots",
+                 "--lang", "nl", *extra]) == 0
+    figures = tmp_path / (out or "results") / "figures"
+    assert "ghg_trajectories_nl.png" in _files(figures / "nl")
+    assert all(name.endswith(("_nl.png", "_nl.svg")) for name in _files(figures / "nl"))
+    assert not _files(figures), "Dutch figures in the English folder"
 
 
 def test_save_all_takes_a_target_set_and_returns_the_files_it_wrote(result_files, tmp_path):

@@ -83,4 +83,7 @@ def test_the_readme_walkthrough_runs_end_to_end(tmp_path: Path, monkeypatch: pyt
     assert (results / "sensitivity" / "my-levy_sobol.nc").is_file()
     assert (results / "figures" / "ghg_trajectories.png").is_file()
     assert (results / "figures" / "ensemble_fans.png").is_file()
+    # Dutch figures in their own folder, ready for a report; none left among the English ones
+    assert (results / "figures" / "nl" / "ghg_trajectories_nl.png").is_file()
+    assert not list((results / "figures").glob("*_nl.*"))
     assert any((results / "optimise" / "my-levy").iterdir())

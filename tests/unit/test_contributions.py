@@ -147,3 +147,13 @@ def test_mission_mix_contributions_add_up_to_scenario_minus_baseline(tmp_path: P
         np.testing.assert_allclose(
             (ds2[f"{var}_contribution"].sum("instrument") + ds2[f"{var}_interaction"]).values,
             ds[f"{var}_total"].values, rtol=1e-9, atol=1e-9)
+
+
+def test_dutch_wedge_figure_ends_in_nl_beside_the_english_one(tmp_path: Path) -> None:
+    from sdmission.cli import main
+
+    out = tmp_path / "c"
+    for lang in ("en", "nl"):
+        assert main(["contributions", "mission-mix", "--method", "loo", "--lang", lang, "--out", str(out),
+                     "--scenarios-dir", str(ROOT / "scenarios")]) == 0
+    assert sorted(p.name for p in out.glob("wedge*")) == ["wedge.png", "wedge_nl.png"]

@@ -54,8 +54,10 @@ def test_the_tour_runs_in_order(tmp_path, monkeypatch, capsys):
         argv = [a.replace("results/", f"{tmp_path}/results/") for a in shlex.split(command)[3:]]
         assert main(argv) == 0, command
     figures = tmp_path / "results" / "tour" / "figures"
-    assert (figures / "ghg_trajectories_nl.png").is_file()
-    assert (tmp_path / "results" / "tour" / "figures" / "scenario_comparison_nl.png").is_file()
+    # plot --lang nl --out …/figures/nl and run --plots --lang nl --out results/tour: one folder
+    assert (figures / "nl" / "ghg_trajectories_nl.png").is_file()
+    assert (figures / "nl" / "scenario_comparison_nl.png").is_file()
+    assert not list(figures.glob("*_nl.*")), "Dutch figures outside figures/nl/"
     assert (tmp_path / "results" / "tour" / "compare" / "comparison.xlsx").is_file()
 
 

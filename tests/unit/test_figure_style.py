@@ -23,15 +23,20 @@ from matplotlib.text import Text
 from pydantic import ValidationError
 
 from sdmission import report
+from sdmission.analysis.contributions import INSTRUMENT_DIM, Decomposition
 from sdmission.analysis.discovery import Box, PrimResult
+from sdmission.analysis.optimise.search import OptimiseResult, Solution
 from sdmission.constants import MEMBER, SCENARIO, TIME
 from sdmission.report import labels, style
+from sdmission.report.contributions import TOP, wedge_figure
 from sdmission.report.emissions import emission_wedges
 from sdmission.report.figures import REPORT_TARGETS, all_figures, resolve_targets
 from sdmission.report.identity import SPARE_COLORS, scenario_colors
-from sdmission.report.optimise import best_so_far, plot_convergence
+from sdmission.report.optimise import best_so_far, plot_convergence, plot_pareto
 from sdmission.report.uncertainty import fan_chart, prim_plot, sobol_bars
+from sdmission.schema.optimise import ParetoSpec
 from sdmission.schema.scenario import ScenarioFile
+from sdmission.study.targets import get_target_set
 from tests.unit.test_plots_demo_data import demo_ensemble, demo_runs
 
 FIGURE_DATA = Path(__file__).resolve().parents[1] / "data" / "figures"
@@ -117,6 +122,22 @@ def test_uncertainty_and_optimiser_figures_in_dutch_have_no_english_text():
                       full_range={"capture_rate": (0.4, 0.95)}, labels=("capture_rate",))
     assert_dutch(prim_plot(prim, lang="nl", names=names), "prim")
     assert_dutch(plot_convergence(_convergence(), lang="nl", scenario="mission-mix"), "convergence")
+    design = get_target_set("design")
+    for aggregate in ("sum", "mean", "min", "max", "final"):
+        spec = ParetoSpec.model_validate({"metric": "industry_ghg", "aggregate": aggregate,
+                                          "window": [2025, 2050], "points": 4})
+        fig = plot_pareto(_pareto(dropped=[design.targets[0].id]), spec, lang="nl",
+                          scenario="mission-mix", targets=design)
+        assert_dutch(fig, f"pareto ({aggregate})")
+        # a target left out of the front is named by its Dutch label, not by its id
+        source = " ".join(texts(fig)).replace("\n", " ")
+        assert design.targets[0].id not in source and design.targets[0].label_nl in source
+    assert_dutch(plot_pareto(_pareto(), ParetoSpec(), lang="nl", scenario="mission-mix"),
+                 "pareto (every target met)")
+    for method in ("shapley", "loo"):  # loo also draws the interaction
+        fig = wedge_figure(_decomposition(method), scenario="mission-mix", reference="baseline",
+                           lang="nl", start=2025)
+        assert_dutch(fig, f"contributions ({method})")
 
 
 def test_unknown_parameter_falls_back_to_readable_name_not_python_name():
@@ -306,6 +327,48 @@ def _convergence() -> Any:
     history = [{"generation": g + 1, "best": b, "worst_violation": w}
                for g, (b, w) in enumerate(zip(best, worst, strict=True))]
     return SimpleNamespace(history=history)
+
+
+def _pareto(dropped: list[str] | None = None) -> OptimiseResult:
+    """A four-point front (cost up, cumulative emissions down) with its three named points."""
+    g = np.zeros(2)
+    front = [Solution(x=np.array([x]), cost=c, g=g, secondary=e)
+             for x, c, e in ((30.0, 900.0, 610.5), (80.0, 1150.0, 520.0), (120.0, 1600.0, 480.25),
+                             (150.0, 2400.0, 462.0))]
+    return OptimiseResult(
+        feasible=not dropped, best=front[0], labels=["co2_levy_tariff@2030"], lower=np.zeros(1),
+        upper=np.full(1, 150.0), history=[], marginal_cost={}, binding=[], at_bounds=[], seed=1,
+        n_evals=40, n_calls=10, eval_seconds=1.0, wall_seconds=1.0, pareto=front,
+        pareto_roles={"cheapest": 0, "knee": 1, "lowest": 3}, pareto_dropped=list(dropped or []))
+
+
+#: Instruments of a decomposition as ``contributions`` names them: lever groups
+#: (``sdmission.analysis.contributions.DEFAULT_GROUPS``) and single levers, more than TOP of them.
+INSTRUMENTS = ("co2_levy", "invest_nl", "sde", "emission_standard", "innovation_procurement",
+               "recycled_content_mandate", "governance_capacity_target", "regional_experiments",
+               "compensation", "topsector_exclusivity")
+
+
+def _decomposition(method: str) -> Decomposition:
+    """Industry GHG of a reference and a scenario, 2015–2050, split over :data:`INSTRUMENTS`."""
+    years = np.arange(2015.0, 2051.0)
+    ramp = np.clip((years - 2025.0) / 10.0, 0.0, 1.0)
+    sizes = np.linspace(-6.0, 0.5, len(INSTRUMENTS))  # one instrument raises emissions a little
+    contribution = sizes[:, None] * ramp[None, :]
+    interaction = -1.5 * ramp
+    reference = 60.0 - 0.4 * (years - 2015.0)
+    total = contribution.sum(axis=0) + (interaction if method == "loo" else 0.0)
+    coords = {INSTRUMENT_DIM: list(INSTRUMENTS), TIME: years}
+    ds = xr.Dataset({
+        "industry_ghg_contribution": ((INSTRUMENT_DIM, TIME), contribution),
+        "industry_ghg_interaction": ((TIME,), interaction),
+        "industry_ghg_total": ((TIME,), total),
+        "industry_ghg_reference": ((TIME,), reference),
+        "industry_ghg_scenario": ((TIME,), reference + total),
+    }, coords=coords)
+    assert len(INSTRUMENTS) > TOP  # the figure also draws its 'other instruments' wedge
+    members = 2 ** len(INSTRUMENTS) if method == "shapley" else len(INSTRUMENTS) + 2
+    return Decomposition(method, {n: (n,) for n in INSTRUMENTS}, ds, members)  # type: ignore[arg-type]
 
 
 def test_convergence_line_never_rises():
