@@ -101,12 +101,24 @@ def language_folder(figures: Path, lang: str) -> Path:
 
     ``figures`` itself for English, ``figures / "nl"`` for Dutch (:data:`FIGURE_LANGUAGES`).
     """
+    sub = _figure_language(lang)
+    return figures / sub if sub else figures
+
+
+def language_suffix(lang: str) -> str:
+    """The end of a figure file's stem in ``lang``: ``""`` for English, ``"_nl"`` for Dutch, so
+    both languages can share a folder."""
+    _figure_language(lang)
+    return "" if lang == "en" else f"_{lang}"
+
+
+def _figure_language(lang: str) -> str:
+    """The sub-folder of ``lang`` (:data:`FIGURE_LANGUAGES`); ValueError for another language."""
     try:
-        sub = FIGURE_LANGUAGES[lang]
+        return FIGURE_LANGUAGES[lang]
     except KeyError:
         raise ValueError(f"unknown figure language '{lang}'; allowed: "
                          f"{', '.join(FIGURE_LANGUAGES)}") from None
-    return figures / sub if sub else figures
 
 
 def find_project_root(start: Path | str | None = None) -> Path | None:

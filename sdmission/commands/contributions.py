@@ -19,6 +19,7 @@ import xarray as xr
 from sdmission.commands._options import add_engine, add_scenarios_dir, command_line, settings_of
 from sdmission.errors import InputError, Problem
 from sdmission.model.catalogue import Catalogue
+from sdmission.settings import language_suffix
 from sdmission.study.case import Case, prepare
 
 HELP = "contribution of each instrument of a scenario (Shapley or leave-one-out), wedge figure"
@@ -131,9 +132,7 @@ def run(args: argparse.Namespace) -> int:
     write_netcdf(ds, out / "contributions.nc")
     fig = wedge_figure(dec, scenario=scn_case.name, reference=ref_case.name, lang=args.lang,
                        start=start)
-    # Dutch files end in _nl, as `plot` names them, so both languages can share the folder.
-    suffix = "" if args.lang == "en" else f"_{args.lang}"
-    figure = save_figure(fig, out / f"wedge{suffix}.{args.format}")
+    figure = save_figure(fig, out / f"wedge{language_suffix(args.lang)}.{args.format}")
     print(f"contributions of '{scn_case.name}' against '{ref_case.name}' ({dec.method}, "
           f"{dec.members} runs in one engine call, {seconds:.1f} s); from {start:g}:")
     units = " / ".join(f"{c} [{u}]" for c, u in C.SUMMARY_COLUMNS.items())

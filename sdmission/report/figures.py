@@ -48,6 +48,7 @@ from sdmission.report.data import Runs, as_runs, require, with_total_cost
 from sdmission.report.emissions import GHG_VARS, emission_wedges, ghg_trajectories, wedge_limits
 from sdmission.report.innovation import innovation_system
 from sdmission.report.save import parse_formats, save_formats
+from sdmission.settings import language_suffix
 from sdmission.study.targets import DEFAULT_SET, Target, TargetSet, get_target_set
 
 #: Targets marked by default: the registry's default set and the Klimaatakkoord goal for industry,
@@ -124,7 +125,7 @@ def save_all(
     fmts = parse_formats(formats)
     target_set = resolve_targets(targets)
     out = Path(out_dir)
-    suffix = "" if lang == "en" else f"_{lang}"
+    suffix = language_suffix(lang)
     written: list[Path] = []
     for stem, fig in all_figures(datasets, target_set, lang=lang, title=title):
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)  # scenario names end up in file names

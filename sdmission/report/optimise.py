@@ -117,7 +117,12 @@ def plot_pareto(result: OptimiseResult, spec: ParetoSpec, *, lang: str = "en",
 
 def _target_name(target_id: str, targets: TargetSet | None, lang: str) -> str:
     """A target by its own label in ``lang`` (quoted, as in the PRIM figures), else its id."""
+    from sdmission.errors import InputError
     from sdmission.report.uncertainty import target_label
 
-    found = next((t for t in (targets.targets if targets else ()) if t.id == target_id), None)
-    return f"'{target_label(found, lang)}'" if found is not None else target_id
+    if targets is None:
+        return target_id
+    try:
+        return f"'{target_label(targets.get(target_id), lang)}'"
+    except InputError:
+        return target_id

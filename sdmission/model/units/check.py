@@ -84,6 +84,13 @@ _DMNL_ARG = {"exp", "ln", "log", "sin", "cos", "tan", "arcsin", "arccos", "arcta
 _DELAYS = (ae.SmoothStructure, ae.SmoothNStructure, ae.DelayStructure, ae.DelayNStructure, ae.DelayFixedStructure)
 
 
+def _delay_parts(node: Any) -> tuple[str, Any]:
+    """A SMOOTH or DELAY node's kind (``"SMOOTH"``, ``"DELAYN"``, …) and its time argument."""
+    name = type(node).__name__.replace("Structure", "").upper()
+    smooth = isinstance(node, (ae.SmoothStructure, ae.SmoothNStructure))
+    return name, node.smooth_time if smooth else node.delay_time
+
+
 class _Checker:
     """Walks one component's syntax tree, collecting problems."""
 
@@ -114,8 +121,7 @@ class _Checker:
             return self.same([node.input, node.initial], "SAMPLE IF TRUE input and initial differ", node)
         if isinstance(node, _DELAYS):
             # Inside an expression a smooth or delay has its input's units.
-            name = type(node).__name__.replace("Structure", "").upper()
-            delay = node.smooth_time if isinstance(node, (ae.SmoothStructure, ae.SmoothNStructure)) else node.delay_time
+            name, delay = _delay_parts(node)
             got = self.unit(delay)
             if got is not None and not got.matches(self.time):
                 self.report(f"{name} time is not in the time unit", str(self.time), str(got), delay)
@@ -346,12 +352,10 @@ def _check_component(ch: _Checker, node: Any, want: Unit | None, report: Any) ->
             report("rate of the stock is not stock units per time unit", str(want / ch.time), str(rate), node.flow)
         _expect_top(ch, node.initial, want, "initial value differs from the stock's units", report)
         return
-    if isinstance(node, (ae.SmoothStructure, ae.SmoothNStructure, ae.DelayStructure, ae.DelayNStructure,
-                         ae.DelayFixedStructure)):
-        name = type(node).__name__.replace("Structure", "").upper()
+    if isinstance(node, _DELAYS):
+        name, delay = _delay_parts(node)
         _expect_top(ch, node.input, want, f"{name} input differs from the declared units", report)
         _expect_top(ch, node.initial, want, f"{name} initial value differs from the declared units", report)
-        delay = node.smooth_time if isinstance(node, (ae.SmoothStructure, ae.SmoothNStructure)) else node.delay_time
         _expect_top(ch, delay, ch.time, f"{name} time is not in the time unit", report)
         return
     if isinstance(node, ae.TrendStructure):
